@@ -60,7 +60,7 @@ type Scope interface {
 
 // Ctx is what a node instance gets from the runtime.
 type Ctx interface {
-	ID() string   // runtime id (unique also inside subflow instances)
+	ID() string    // runtime id (unique also inside subflow instances)
 	Alias() string // id in the flow file (the template id inside a subflow)
 	Type() string
 	Name() string
