@@ -276,10 +276,11 @@ func Quote(s string) string {
 	return b.String()
 }
 
-// SyntaxError is a JSON parse error with JavaScript's wording.
+// SyntaxError is a JSON parse error worded as V8's JSON.parse words it, since
+// flows compare error texts in catch nodes.
 type SyntaxError struct {
 	Msg    string
-	Offset int
+	Offset int // byte offset in the input
 }
 
 func (e *SyntaxError) Error() string { return e.Msg }
@@ -294,7 +295,7 @@ func Unmarshal(data []byte) (any, error) {
 	}
 	p.ws()
 	if p.i < len(p.s) {
-		return nil, p.errUnexpected()
+		return nil, p.errAt("Unexpected non-whitespace character after JSON", p.i)
 	}
 	return v, nil
 }
@@ -320,27 +321,98 @@ func (p *parser) ws() {
 	}
 }
 
-func (p *parser) errUnexpected() error {
-	if p.i >= len(p.s) {
-		return &SyntaxError{Msg: "Unexpected end of JSON input", Offset: p.i}
+// V8 quotes the whole input when it is short, else up to this many UTF-16
+// units either side of the offending token.
+const (
+	errContext       = 10
+	errMinForContext = 2*errContext + 1
+)
+
+// errToken reports the character at byte offset pos as unexpected, with the
+// context V8 shows; at the end of input it is V8's "end of JSON input".
+func (p *parser) errToken(pos int) error {
+	if pos >= len(p.s) {
+		return &SyntaxError{Msg: "Unexpected end of JSON input", Offset: pos}
 	}
-	r, _ := utf8.DecodeRune(p.s[p.i:])
-	return &SyntaxError{Msg: fmt.Sprintf("Unexpected token '%c', %s is not valid JSON", r, snippet(p.s)), Offset: p.i}
+	src := string(p.s)
+	switch src {
+	case "NaN", "Infinity", "undefined", "[object Object]":
+		return &SyntaxError{Msg: `"` + src + `" is not valid JSON`, Offset: pos}
+	}
+	u := utf16.Encode([]rune(src))
+	at := utf16Len(p.s[:pos])
+	tok := string(utf16.Decode(u[at : at+1]))
+	var b strings.Builder
+	b.WriteString("Unexpected token '")
+	b.WriteString(tok)
+	b.WriteString("', ")
+	switch {
+	case len(u) < errMinForContext:
+		b.WriteString(`"` + src + `"`)
+	case at < errContext:
+		b.WriteString(`"` + string(utf16.Decode(u[:at+errContext])) + `"...`)
+	case at >= len(u)-errContext:
+		b.WriteString(`..."` + string(utf16.Decode(u[at-errContext:])) + `"`)
+	default:
+		b.WriteString(`..."` + string(utf16.Decode(u[at-errContext:at+errContext])) + `"...`)
+	}
+	b.WriteString(" is not valid JSON")
+	return &SyntaxError{Msg: b.String(), Offset: pos}
 }
 
-func snippet(s []byte) string {
-	if len(s) > 30 {
-		return strconv.Quote(string(s[:10])) + "... "
+// errAt is V8's "<what> at position N (line L column C)", with N
+// counted in UTF-16 units as JavaScript counts string positions.
+func (p *parser) errAt(what string, pos int) error {
+	line, lineStart := 1, 0
+	for j := 0; j < pos && j < len(p.s); j++ {
+		switch c := p.s[j]; {
+		case c == '\n':
+			line++
+			lineStart = j + 1
+		case c == '\r':
+			if j+1 < len(p.s) && p.s[j+1] == '\n' && j+1 < pos {
+				j++
+			}
+			line++
+			lineStart = j + 1
+		case c == 0xe2 && j+2 < len(p.s) && p.s[j+1] == 0x80 && (p.s[j+2] == 0xa8 || p.s[j+2] == 0xa9):
+			// U+2028 and U+2029 end lines too.
+			j += 2
+			line++
+			lineStart = j + 1
+		}
 	}
-	return strconv.Quote(string(s))
+	if pos > len(p.s) {
+		pos = len(p.s)
+	}
+	at := utf16Len(p.s[:pos])
+	col := at - utf16Len(p.s[:min(lineStart, pos)]) + 1
+	return &SyntaxError{
+		Msg:    fmt.Sprintf("%s at position %d (line %d column %d)", what, at, line, col),
+		Offset: pos,
+	}
+}
+
+func utf16Len(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *parser) value(depth int) (any, error) {
 	if depth > maxDepth {
-		return nil, &SyntaxError{Msg: "JSON nested too deeply", Offset: p.i}
+		return nil, &SyntaxError{Msg: "Maximum call stack size exceeded", Offset: p.i}
 	}
 	if p.i >= len(p.s) {
-		return nil, p.errUnexpected()
+		return nil, p.errToken(p.i)
 	}
 	switch c := p.s[p.i]; {
 	case c == '{':
@@ -351,18 +423,17 @@ func (p *parser) value(depth int) (any, error) {
 			p.i++
 			return o, nil
 		}
+		if p.i >= len(p.s) || p.s[p.i] != '"' {
+			return nil, p.errAt("Expected property name or '}' in JSON", p.i)
+		}
 		for {
-			p.ws()
-			if p.i >= len(p.s) || p.s[p.i] != '"' {
-				return nil, p.errUnexpected()
-			}
 			k, err := p.str()
 			if err != nil {
 				return nil, err
 			}
 			p.ws()
 			if p.i >= len(p.s) || p.s[p.i] != ':' {
-				return nil, p.errUnexpected()
+				return nil, p.errAt("Expected ':' after property name in JSON", p.i)
 			}
 			p.i++
 			p.ws()
@@ -372,18 +443,19 @@ func (p *parser) value(depth int) (any, error) {
 			}
 			o.Set(k, v)
 			p.ws()
-			if p.i >= len(p.s) {
-				return nil, p.errUnexpected()
-			}
-			if p.s[p.i] == ',' {
+			if p.i < len(p.s) && p.s[p.i] == ',' {
 				p.i++
+				p.ws()
+				if p.i >= len(p.s) || p.s[p.i] != '"' {
+					return nil, p.errAt("Expected double-quoted property name in JSON", p.i)
+				}
 				continue
 			}
-			if p.s[p.i] == '}' {
+			if p.i < len(p.s) && p.s[p.i] == '}' {
 				p.i++
 				return o, nil
 			}
-			return nil, p.errUnexpected()
+			return nil, p.errAt("Expected ',' or '}' after property value in JSON", p.i)
 		}
 	case c == '[':
 		p.i++
@@ -401,18 +473,15 @@ func (p *parser) value(depth int) (any, error) {
 			}
 			arr = append(arr, v)
 			p.ws()
-			if p.i >= len(p.s) {
-				return nil, p.errUnexpected()
-			}
-			if p.s[p.i] == ',' {
+			if p.i < len(p.s) && p.s[p.i] == ',' {
 				p.i++
 				continue
 			}
-			if p.s[p.i] == ']' {
+			if p.i < len(p.s) && p.s[p.i] == ']' {
 				p.i++
 				return arr, nil
 			}
-			return nil, p.errUnexpected()
+			return nil, p.errAt("Expected ',' or ']' after array element in JSON", p.i)
 		}
 	case c == '"':
 		return p.str()
@@ -425,14 +494,14 @@ func (p *parser) value(depth int) (any, error) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.num()
 	default:
-		return nil, p.errUnexpected()
+		return nil, p.errToken(p.i)
 	}
 }
 
 func (p *parser) lit(word string, v any) (any, error) {
 	for j := 0; j < len(word); j++ {
 		if p.i >= len(p.s) || p.s[p.i] != word[j] {
-			return nil, p.errUnexpected()
+			return nil, p.errToken(p.i)
 		}
 		p.i++
 	}
@@ -443,6 +512,9 @@ func (p *parser) num() (any, error) {
 	start := p.i
 	if p.s[p.i] == '-' {
 		p.i++
+		if p.i >= len(p.s) || p.s[p.i] < '0' || p.s[p.i] > '9' {
+			return nil, p.errAt("No number after minus sign in JSON", p.i)
+		}
 	}
 	digits := func() int {
 		n := 0
@@ -452,15 +524,18 @@ func (p *parser) num() (any, error) {
 		}
 		return n
 	}
-	if p.i < len(p.s) && p.s[p.i] == '0' {
+	if p.s[p.i] == '0' {
 		p.i++
-	} else if digits() == 0 {
-		return nil, p.errUnexpected()
+		if p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+			return nil, p.errAt("Unexpected number in JSON", p.i)
+		}
+	} else {
+		digits()
 	}
 	if p.i < len(p.s) && p.s[p.i] == '.' {
 		p.i++
 		if digits() == 0 {
-			return nil, p.errUnexpected()
+			return nil, p.errAt("Unterminated fractional number in JSON", p.i)
 		}
 	}
 	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
@@ -469,7 +544,7 @@ func (p *parser) num() (any, error) {
 			p.i++
 		}
 		if digits() == 0 {
-			return nil, p.errUnexpected()
+			return nil, p.errAt("Exponent part is missing a number in JSON", p.i)
 		}
 	}
 	f, err := strconv.ParseFloat(string(p.s[start:p.i]), 64)
@@ -478,7 +553,7 @@ func (p *parser) num() (any, error) {
 		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
 			return f, nil // ±Inf or 0, as JavaScript rounds
 		}
-		return nil, &SyntaxError{Msg: "bad number", Offset: start}
+		return nil, p.errAt("Unexpected number in JSON", start)
 	}
 	return f, nil
 }
@@ -508,11 +583,11 @@ func (p *parser) str() (string, error) {
 			p.i++
 			return string(b), nil
 		case c < 0x20:
-			return "", &SyntaxError{Msg: fmt.Sprintf("Bad control character in string literal in JSON at position %d", p.i), Offset: p.i}
+			return "", p.errAt("Bad control character in string literal in JSON", p.i)
 		case c == '\\':
 			p.i++
 			if p.i >= len(p.s) {
-				return "", p.errUnexpected()
+				return "", p.errToken(p.i)
 			}
 			e := p.s[p.i]
 			p.i++
@@ -532,7 +607,7 @@ func (p *parser) str() (string, error) {
 			case 'u':
 				r, ok := p.hex4()
 				if !ok {
-					return "", &SyntaxError{Msg: fmt.Sprintf("Bad Unicode escape in JSON at position %d", p.i), Offset: p.i}
+					return "", p.errAt("Bad Unicode escape in JSON", p.i)
 				}
 				if utf16.IsSurrogate(r) {
 					if p.i+1 < len(p.s) && p.s[p.i] == '\\' && p.s[p.i+1] == 'u' {
@@ -551,25 +626,36 @@ func (p *parser) str() (string, error) {
 				}
 				b = utf8.AppendRune(b, r)
 			default:
-				p.i--
-				return "", &SyntaxError{Msg: fmt.Sprintf("Bad escaped character in JSON at position %d", p.i), Offset: p.i}
+				return "", p.errAt("Bad escaped character in JSON", p.i-1)
 			}
 		default:
 			b = append(b, c)
 			p.i++
 		}
 	}
-	return "", &SyntaxError{Msg: "Unterminated string in JSON at position " + strconv.Itoa(p.i), Offset: p.i}
+	return "", p.errAt("Unterminated string in JSON", p.i)
 }
 
+// hex4 reads four hex digits; on failure p.i is left at the first non-hex
+// character, where V8 reports the error.
 func (p *parser) hex4() (rune, bool) {
-	if p.i+4 > len(p.s) {
-		return 0, false
+	var r rune
+	for k := 0; k < 4; k++ {
+		if p.i >= len(p.s) {
+			return 0, false
+		}
+		c := p.s[p.i]
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+		p.i++
 	}
-	n, err := strconv.ParseUint(string(p.s[p.i:p.i+4]), 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	p.i += 4
-	return rune(n), true
+	return r, true
 }
