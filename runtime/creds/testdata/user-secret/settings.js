@@ -1,0 +1,1 @@
+module.exports = {uiHost:"127.0.0.1", flowFile:"flows.json", credentialSecret:"sluice fixture secret"}
