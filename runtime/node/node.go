@@ -120,4 +120,7 @@ type Services interface {
 	// HTTP returns the router that http in and websocket nodes hang off,
 	// mounted under httpNodeRoot.
 	HTTP() Router
+	// Publish sends a runtime event (kind "debug", "notification", ...) to
+	// subscribers such as the editor.
+	Publish(kind, nodeID string, data any)
 }

@@ -1,0 +1,228 @@
+// Package web is Sluice's HTTP side: health and metrics, the routes of
+// http in and websocket nodes, and (later) the admin API and the editor.
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sluicehq/sluice/runtime/engine"
+)
+
+// Options configure the server.
+type Options struct {
+	Addr          string
+	AdminRoot     string // httpAdminRoot; "" or "false" disables the admin API
+	NodeRoot      string // httpNodeRoot
+	Headless      bool
+	TLS           *tls.Config
+	StaticDir     string
+	Logger        *slog.Logger
+	NodeRoutes    http.Handler
+	CORS          *CORS
+	Deploy        func(body []byte) error // POST /flows
+	CurrentFlows  func() []byte           // GET /flows
+	ReadyCallback func(addr net.Addr)
+}
+
+// CORS is settings httpNodeCors.
+type CORS struct {
+	Origin  string
+	Methods string
+}
+
+// Server serves one listener.
+type Server struct {
+	opts Options
+	eng  *engine.Engine
+	srv  *http.Server
+	ln   net.Listener
+	reg  *prometheus.Registry
+}
+
+// New builds the server's handler tree.
+func New(eng *engine.Engine, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, eng: eng, reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(eng))
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: opts.TLS}
+	return s
+}
+
+func cleanRoot(r string) string {
+	r = "/" + strings.Trim(r, "/")
+	if r == "/" {
+		return ""
+	}
+	return r
+}
+
+// Handler is the whole HTTP tree.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	admin := s.opts.AdminRoot
+	if !s.opts.Headless && admin != "false" {
+		root := cleanRoot(admin)
+		mux.HandleFunc("GET "+root+"/flows", s.getFlows)
+		mux.HandleFunc("POST "+root+"/flows", s.postFlows)
+	}
+	nodeRoot := cleanRoot(s.opts.NodeRoot)
+	var nodes http.Handler = http.NotFoundHandler()
+	if s.opts.NodeRoutes != nil {
+		nodes = s.opts.NodeRoutes
+		if nodeRoot != "" {
+			nodes = http.StripPrefix(nodeRoot, nodes)
+		}
+		if s.opts.CORS != nil {
+			nodes = cors(s.opts.CORS, nodes)
+		}
+	}
+	var static http.Handler
+	if s.opts.StaticDir != "" {
+		static = http.FileServer(http.Dir(s.opts.StaticDir))
+	}
+	// Node routes come last: anything the runtime does not serve itself.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if nodeRoot == "" || strings.HasPrefix(r.URL.Path, nodeRoot+"/") || r.URL.Path == nodeRoot {
+			rec := &notFoundRecorder{ResponseWriter: w}
+			if static != nil {
+				nodes.ServeHTTP(rec, r)
+				if rec.notFound {
+					static.ServeHTTP(w, r)
+				}
+				return
+			}
+			nodes.ServeHTTP(w, r)
+			return
+		}
+		if static != nil {
+			static.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	return mux
+}
+
+// notFoundRecorder lets a 404 from the node routes fall through to static
+// files without writing it.
+type notFoundRecorder struct {
+	http.ResponseWriter
+	notFound bool
+	wrote    bool
+}
+
+func (n *notFoundRecorder) WriteHeader(code int) {
+	if code == http.StatusNotFound && !n.wrote {
+		n.notFound = true
+		return
+	}
+	n.wrote = true
+	n.ResponseWriter.WriteHeader(code)
+}
+
+func (n *notFoundRecorder) Write(b []byte) (int, error) {
+	if n.notFound {
+		return len(b), nil
+	}
+	n.wrote = true
+	return n.ResponseWriter.Write(b)
+}
+
+func (n *notFoundRecorder) Unwrap() http.ResponseWriter { return n.ResponseWriter }
+
+func cors(c *CORS, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := c.Origin
+		if origin == "" {
+			origin = "*"
+		}
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		if c.Methods != "" {
+			w.Header().Set("Access-Control-Allow-Methods", c.Methods)
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	h := s.eng.Health()
+	w.Header().Set("Content-Type", "application/json")
+	if h.State != "started" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(h)
+}
+
+func (s *Server) getFlows(w http.ResponseWriter, r *http.Request) {
+	if s.opts.CurrentFlows == nil {
+		http.Error(w, "no flows", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(s.opts.CurrentFlows())
+}
+
+func (s *Server) postFlows(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Deploy == nil {
+		http.Error(w, "deploy is not enabled", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := s.opts.Deploy(body); err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"code": "invalid_flows", "message": err.Error()})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Listen binds the address (so callers learn the port before serving).
+func (s *Server) Listen() (net.Addr, error) {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.TLS != nil {
+		ln = tls.NewListener(ln, s.opts.TLS)
+	}
+	s.ln = ln
+	return ln.Addr(), nil
+}
+
+// Serve serves until Shutdown.
+func (s *Server) Serve() error {
+	err := s.srv.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting and waits for requests in progress.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
