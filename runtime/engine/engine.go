@@ -213,9 +213,7 @@ func (e *Engine) DeploySet(set *flow.Set, creds map[string]map[string]string) er
 	e.deploys.Add(1)
 	e.state = "starting"
 	for _, in := range d.order {
-		if in.input != nil || in.passthrough != nil {
-			in.start()
-		}
+		in.start()
 	}
 	var startErr []error
 	for _, in := range d.order {

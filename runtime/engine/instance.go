@@ -80,10 +80,8 @@ func (in *instance) loop() {
 	defer close(in.stopped)
 	for {
 		in.mu.Lock()
-		batch := in.queue
-		in.queue = in.spare[:0]
-		in.mu.Unlock()
-		if len(batch) == 0 {
+		if len(in.queue) == 0 {
+			in.mu.Unlock()
 			select {
 			case <-in.wake:
 				continue
@@ -92,6 +90,11 @@ func (in *instance) loop() {
 				return
 			}
 		}
+		// Swap buffers: senders fill the spare while this batch is handled.
+		batch := in.queue
+		in.queue = in.spare[:0]
+		in.spare = nil
+		in.mu.Unlock()
 		for i := range batch {
 			select {
 			case <-in.stopping:
@@ -164,7 +167,15 @@ func (in *instance) safeInput(m *msg.Msg) (err error) {
 
 // sendAll delivers per output; the first delivery of one send call gets the
 // message itself and every other delivery a deep clone, as Node-RED does.
+// Every clone is made before anything is queued: once queued, the receiver
+// may change the original on its own goroutine.
 func (in *instance) sendAll(ports [][]*msg.Msg) {
+	type hop struct {
+		t *instance
+		m *msg.Msg
+	}
+	var buf [8]hop
+	hops := buf[:0]
 	sent := false
 	for p, ms := range ports {
 		if p >= len(in.wires) {
@@ -184,11 +195,14 @@ func (in *instance) sendAll(ports [][]*msg.Msg) {
 					mm = m.Clone()
 				}
 				sent = true
-				m.Track.Add(1)
-				in.out.Add(1)
-				t.push(mm)
+				hops = append(hops, hop{t, mm})
 			}
 		}
+	}
+	for _, h := range hops {
+		h.m.Track.Add(1)
+		in.out.Add(1)
+		h.t.push(h.m)
 	}
 }
 
@@ -206,15 +220,14 @@ func (in *instance) Send(m *msg.Msg) {
 		return
 	}
 	targets := in.wires[0]
-	for i, t := range targets {
-		mm := m
-		if i > 0 {
-			mm = m.Clone()
-		}
+	if len(targets) == 1 {
+		// The common case: no clone, no allocation.
 		m.Track.Add(1)
 		in.out.Add(1)
-		t.push(mm)
+		targets[0].push(m)
+		return
 	}
+	in.sendAll([][]*msg.Msg{{m}})
 }
 
 func (in *instance) SendTo(port int, m *msg.Msg) {
@@ -302,6 +315,7 @@ func (in *instance) Inject(m *msg.Msg) {
 	if !m.Has("_msgid") {
 		m.Set("_msgid", msg.NewID())
 	}
+	m.Track.Add(1)
 	in.push(m)
 }
 

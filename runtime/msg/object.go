@@ -254,3 +254,6 @@ func Equal(a, b any) bool {
 		return a == b
 	}
 }
+
+// MarshalJSON lets encoding/json write an Object as JSON.stringify would.
+func (o *Object) MarshalJSON() ([]byte, error) { return Marshal(o), nil }

@@ -1,0 +1,46 @@
+// Command sluice runs Node-RED flows: `sluice run flows.json`.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `sluice — run Node-RED flows in one binary
+
+Usage:
+  sluice run [-p PORT] [-u USERDIR] [--host ADDR] [-s SETTINGS] [--safe] [--headless] [FLOWFILE]
+  sluice validate [--json] FLOWFILE
+  sluice nodes [--json]
+  sluice version
+`
+
+func main() {
+	os.Exit(realMain(os.Args[1:]))
+}
+
+func realMain(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:])
+	case "validate":
+		return cmdValidate(args[1:], os.Stdout, os.Stderr)
+	case "nodes":
+		return cmdNodes(args[1:], os.Stdout)
+	case "version", "--version", "-v":
+		fmt.Println("sluice", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "sluice: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

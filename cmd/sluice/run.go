@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sluicehq/sluice/runtime/creds"
+	"github.com/sluicehq/sluice/runtime/engine"
+	"github.com/sluicehq/sluice/runtime/flow"
+	"github.com/sluicehq/sluice/runtime/msg"
+	"github.com/sluicehq/sluice/runtime/node"
+	"github.com/sluicehq/sluice/runtime/settings"
+	"github.com/sluicehq/sluice/web"
+)
+
+func cmdRun(args []string) int {
+	fl := flag.NewFlagSet("run", flag.ContinueOnError)
+	port := fl.String("p", "", "port to listen on (settings uiPort, default 1880)")
+	fl.StringVar(port, "port", "", "same as -p")
+	userDir := fl.String("u", "", "user directory (default ~/.sluice)")
+	fl.StringVar(userDir, "userDir", "", "same as -u")
+	host := fl.String("host", "", "address to listen on (settings uiHost, default 127.0.0.1)")
+	settingsFile := fl.String("s", "", "settings file (default settings.yaml in the user directory)")
+	fl.StringVar(settingsFile, "settings", "", "same as -s")
+	safe := fl.Bool("safe", false, "safe mode: serve, but start no flow")
+	headless := fl.Bool("headless", false, "no editor and no admin API")
+	pos, err := parseInterleaved(fl, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) > 1 {
+		fmt.Fprintln(os.Stderr, "sluice run: one flow file at most")
+		return 2
+	}
+	dir := *userDir
+	if dir == "" {
+		dir = os.Getenv("SLUICE_USER_DIR")
+	}
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sluice: no home directory; give one with -u:", err)
+			return 1
+		}
+		dir = filepath.Join(home, ".sluice")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "sluice: user directory:", err)
+		return 1
+	}
+	st, err := settings.Load(dir, *settingsFile)
+	if err == nil {
+		err = st.ApplyEnv(os.Environ())
+	}
+	if err == nil && *port != "" {
+		err = st.Apply("uiPort", *port)
+	}
+	if err == nil && *host != "" {
+		err = st.Apply("uiHost", *host)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sluice: settings:", err)
+		return 1
+	}
+	log := newLogger(st)
+	slog.SetDefault(log)
+	for _, ign := range st.Ignored {
+		log.Warn("setting not used by Sluice", "setting", ign)
+	}
+
+	flowPath := ""
+	if len(pos) == 1 {
+		flowPath, _ = filepath.Abs(pos[0])
+	} else {
+		ff := str(st, "flowFile", "flows.json")
+		if filepath.IsAbs(ff) {
+			flowPath = ff
+		} else {
+			flowPath = filepath.Join(dir, ff)
+		}
+	}
+	secret := creds.Secret{}
+	if v, ok := st.Get("credentialSecret"); ok {
+		switch t := v.(type) {
+		case bool:
+			secret.Disabled = !t
+		case string:
+			secret.Value = t
+		}
+	}
+	credStore, err := creds.Open(dir, creds.CredFile(flowPath), secret)
+	if err != nil {
+		log.Error("cannot open credentials", "err", err)
+		return 1
+	}
+	for _, w := range credStore.Warnings {
+		log.Warn(w)
+	}
+
+	eng, err := engine.New(engine.Options{UserDir: dir, Logger: log, Settings: st})
+	if err != nil {
+		log.Error("cannot start the runtime", "err", err)
+		return 1
+	}
+	current := []byte("[]")
+	data, err := os.ReadFile(flowPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		log.Warn("flow file not found; starting with no flows", "file", flowPath)
+	case err != nil:
+		log.Error("cannot read the flow file", "file", flowPath, "err", err)
+		return 1
+	default:
+		current = data
+	}
+	if *safe {
+		log.Warn("safe mode: flows are loaded but not started", "file", flowPath)
+		if set, err := flow.Parse(current); err == nil {
+			reportProblems(log, eng.Validate(set, credMap(credStore.Creds, set)))
+		}
+	} else if len(current) > 0 {
+		set, err := flow.Parse(current)
+		if err != nil {
+			log.Error("flows refused", "file", flowPath, "err", err)
+			return 1
+		}
+		if err := eng.DeploySet(set, credMap(credStore.Creds, set)); err != nil {
+			var le *flow.LoadError
+			if errors.As(err, &le) {
+				log.Error("flows refused", "file", flowPath, "problems", len(flow.Errors(le.Problems)))
+				reportProblems(log, le.Problems)
+				return 1
+			}
+			log.Error("flows started with errors", "err", err)
+		}
+	}
+
+	addr := fmt.Sprintf("%s:%s", str(st, "uiHost", "127.0.0.1"), str(st, "uiPort", "1880"))
+	wopts := web.Options{
+		Addr: addr, Headless: *headless, Logger: log,
+		AdminRoot: str(st, "httpAdminRoot", "/"), NodeRoot: str(st, "httpNodeRoot", "/"),
+		StaticDir: str(st, "httpStatic", ""), NodeRoutes: eng.HTTP().(*engine.Router),
+		CurrentFlows: func() []byte { return current },
+		Deploy: func(body []byte) error {
+			set, err := flow.Parse(body)
+			if err != nil {
+				return err
+			}
+			if err := eng.DeploySet(set, credMap(credStore.Creds, set)); err != nil {
+				return err
+			}
+			if err := writeAtomic(flowPath, body); err != nil {
+				return fmt.Errorf("flows deployed but not saved to %s: %w", flowPath, err)
+			}
+			current = body
+			return nil
+		},
+	}
+	if c, ok := st.Get("httpNodeCors"); ok {
+		if o, ok := c.(*msg.Object); ok {
+			wopts.CORS = &web.CORS{Origin: msg.ToString(o.Value("origin")), Methods: msg.ToString(o.Value("methods"))}
+		}
+	}
+	if h, ok := st.Get("https"); ok {
+		if o, ok := h.(*msg.Object); ok {
+			cert, err := tls.LoadX509KeyPair(msg.ToString(o.Value("cert")), msg.ToString(o.Value("key")))
+			if err != nil {
+				log.Error("https: cannot load key/cert", "err", err)
+				return 1
+			}
+			wopts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+	}
+	srv := web.New(eng, wopts)
+	bound, err := srv.Listen()
+	if err != nil {
+		log.Error("cannot listen", "addr", addr, "err", err)
+		_ = eng.Close(context.Background())
+		return 1
+	}
+	scheme := "http"
+	if wopts.TLS != nil {
+		scheme = "https"
+	}
+	log.Info("server running", "url", fmt.Sprintf("%s://%s/", scheme, bound.String()))
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
+	code := 0
+	select {
+	case s := <-sigs:
+		log.Info("stopping", "signal", s.String())
+	case err := <-serveErr:
+		log.Error("server failed", "err", err)
+		code = 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	if err := eng.Close(ctx); err != nil {
+		log.Error("stopped with errors", "err", err)
+	}
+	log.Info("stopped")
+	return code
+}
+
+func str(st *settings.Settings, name, def string) string {
+	v, ok := st.Get(name)
+	if !ok || v == nil {
+		return def
+	}
+	if b, ok := v.(bool); ok && !b {
+		return "false"
+	}
+	s := msg.ToString(v)
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func newLogger(st *settings.Settings) *slog.Logger {
+	level := slog.LevelInfo
+	if v, ok := st.Get("logging"); ok {
+		if o, ok := v.(*msg.Object); ok {
+			if c, ok := o.Value("console").(*msg.Object); ok {
+				switch strings.ToLower(msg.ToString(c.Value("level"))) {
+				case "debug", "trace":
+					level = slog.LevelDebug
+				case "warn":
+					level = slog.LevelWarn
+				case "error", "fatal":
+					level = slog.LevelError
+				case "off":
+					level = slog.LevelError + 100
+				}
+			}
+		}
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func reportProblems(log *slog.Logger, ps []node.Problem) {
+	for _, p := range ps {
+		attrs := []any{"code", p.Code}
+		if p.ID != "" {
+			attrs = append(attrs, "node", p.ID, "type", p.Type)
+		}
+		if p.Property != "" {
+			attrs = append(attrs, "property", p.Property)
+		}
+		if p.Severity == "error" {
+			log.Error(p.Message, attrs...)
+		} else {
+			log.Warn(p.Message, attrs...)
+		}
+	}
+}
+
+func credMap(c creds.Creds, set *flow.Set) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for id := range c {
+		out[id] = c.Strings(id)
+	}
+	return out
+}
+
+// writeAtomic replaces a file without ever leaving it half written.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".flows-*.json")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
