@@ -1,0 +1,10 @@
+// Package all registers every node type Sluice ships; import it for its
+// side effects.
+package all
+
+import (
+	_ "github.com/sluicehq/sluice/nodes/core"
+	_ "github.com/sluicehq/sluice/nodes/function"
+	_ "github.com/sluicehq/sluice/nodes/network"
+	_ "github.com/sluicehq/sluice/nodes/parser"
+)

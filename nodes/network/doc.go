@@ -1,0 +1,3 @@
+// Package network holds the network node types: websocket, and later HTTP,
+// TCP, UDP and MQTT.
+package network
