@@ -47,7 +47,7 @@ func (d *deployment) build() {
 		}
 	}
 	global := &flowScope{d: d, id: "global", name: "global", nodes: map[string]*instance{}, completers: map[string][]*instance{}}
-	global.ctxScope = d.eng.flowContext("global")
+	global.ctxScope = d.eng.global()
 	d.flows["global"] = global
 	for _, def := range set.Defs {
 		if def.Type != "tab" || def.Disabled {
@@ -55,7 +55,7 @@ func (d *deployment) build() {
 		}
 		f := &flowScope{d: d, id: def.ID, name: def.Name, nodes: map[string]*instance{}, completers: map[string][]*instance{}, path: def.ID}
 		f.env = evalEnv(def.Raw.Value("env"), d.creds[def.ID], func(n string) (any, bool) { return d.globalEnv(n) })
-		f.ctxScope = d.eng.flowContext(def.ID)
+		f.ctxScope = d.eng.flowContext(def.ID, "global")
 		f.groups = d.buildGroups(def.ID, f)
 		d.flows[def.ID] = f
 	}
@@ -278,7 +278,7 @@ func (d *deployment) expandSubflow(def *flow.Def, parent *flowScope, depth int) 
 		}
 		return d.flowEnv(parent, n)
 	})
-	scope.ctxScope = d.eng.flowContext(id)
+	scope.ctxScope = d.eng.flowContext(id, parent.id)
 	scope.groups = d.buildGroups(sfID, scope)
 	d.flows[id] = scope
 	parent.nodes[def.ID] = port

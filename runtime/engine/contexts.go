@@ -10,8 +10,12 @@ import (
 type storeContexts struct{ m *ctxstore.Manager }
 
 func (s storeContexts) Scope(scope string) node.Scope { return s.m.Scope(scope) }
-func (s storeContexts) Delete(scope string) error     { return s.m.Delete(scope) }
-func (s storeContexts) Close() error                  { return s.m.Close() }
+func (s storeContexts) FlowScope(id, parent string) node.Scope {
+	return s.m.FlowScope(id, parent)
+}
+func (s storeContexts) Clean(active []string) error { return s.m.Clean(active) }
+func (s storeContexts) Delete(scope string) error   { return s.m.Delete(scope) }
+func (s storeContexts) Close() error                { return s.m.Close() }
 
 // NewContexts opens the context stores named by settings contextStorage,
 // seeding global context from functionGlobalContext.

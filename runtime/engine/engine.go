@@ -26,6 +26,10 @@ type Settings interface {
 // Contexts gives node, flow and global context scopes.
 type Contexts interface {
 	Scope(scope string) node.Scope
+	// FlowScope is a flow's context whose "$parent." keys reach parent's.
+	FlowScope(id, parent string) node.Scope
+	// Clean drops the context of nodes and flows that no longer exist.
+	Clean(active []string) error
 	Delete(scope string) error
 	Close() error
 }
@@ -124,7 +128,9 @@ func (e *Engine) setting(name string) (any, bool) {
 
 func (e *Engine) global() node.Scope { return e.opts.Contexts.Scope("global") }
 
-func (e *Engine) flowContext(id string) node.Scope { return e.opts.Contexts.Scope(id) }
+func (e *Engine) flowContext(id, parent string) node.Scope {
+	return e.opts.Contexts.FlowScope(id, parent)
+}
 
 func (e *Engine) nodeContext(id, flowID string) node.Scope {
 	return e.opts.Contexts.Scope(id + ":" + flowID)
@@ -223,6 +229,16 @@ func (e *Engine) DeploySet(set *flow.Set, creds map[string]map[string]string) er
 				startErr = append(startErr, fmt.Errorf("node %s (%s): %w", in.alias, in.typ, err))
 			}
 		}
+	}
+	active := make([]string, 0, len(d.order)+len(d.flows))
+	for id := range d.flows {
+		active = append(active, id)
+	}
+	for _, in := range d.order {
+		active = append(active, in.alias+":"+in.flow.id)
+	}
+	if err := e.opts.Contexts.Clean(active); err != nil {
+		e.log.Warn("context clean-up failed", "err", err)
 	}
 	e.state = "started"
 	e.started = time.Now()
@@ -401,3 +417,8 @@ func (e *Engine) Health() Health {
 
 // Inflight is the number of messages queued in node inboxes.
 func (e *Engine) Inflight() int64 { return e.pressure.n.Load() }
+
+// Acquire waits until the flows have room for another message, as sources
+// do; drivers that push with Inject (tests, benchmarks, the admin API) use
+// it to get the same backpressure.
+func (e *Engine) Acquire(ctx context.Context) error { return e.pressure.wait(ctx) }
