@@ -1,0 +1,5 @@
+//go:build !race
+
+package jsonataref
+
+const raceEnabled = false
