@@ -170,6 +170,11 @@ func (s *Set) tolerate() {
 		if _, ok := s.Subflows[d.Z]; ok {
 			continue
 		}
+		if other, ok := s.ByID[d.Z]; ok {
+			s.Problems = append(s.Problems, node.Problem{Severity: "error", Code: "bad-property", ID: d.ID, Type: d.Type, Property: "z",
+				Message: fmt.Sprintf("names node %q of type %q, which is not a flow", d.Z, other.Type)})
+			continue
+		}
 		s.Problems = append(s.Problems, node.Problem{Severity: "warning", Code: "missing-tab", ID: d.ID, Type: d.Type, Property: "z",
 			Message: fmt.Sprintf("node is on flow %q, which is not in the file; the flow is created", d.Z)})
 		if !seen[d.Z] {
