@@ -28,7 +28,18 @@ var jsTimeout = 5 * time.Second
 // readFileSync, which returns a string even without an encoding: Sluice
 // has no Buffer, and the places settings files use the result, https keys
 // and JSON.parse, take a string as well).
-func evalJS(src []byte, file string, environ []string) (*msg.Object, []nonData, error) {
+func evalJS(src []byte, file string, environ []string) (_ *msg.Object, _ []nonData, err error) {
+	// Reading module.exports runs getters and proxy traps, whose exceptions
+	// (and the timeout's interrupt) surface as panics from goja's Go API.
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("%s: reading module.exports: %w", file, jsError(e))
+				return
+			}
+			err = fmt.Errorf("%s: reading module.exports: %v", file, r)
+		}
+	}()
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, nil, err

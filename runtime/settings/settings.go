@@ -12,7 +12,17 @@
 // print as a warning. A setting whose loss would weaken security (a
 // function in adminAuth, an https function, HTTP middleware) is an error
 // instead. Unknown names in a YAML file are errors that suggest the nearest
-// known name.
+// known name; in a settings.js, which Node-RED lets carry settings of
+// third-party nodes, they are warnings with the same suggestion.
+//
+// Overrides: Apply(name, text) takes a Node-RED name or a dotted path
+// (logging.console.level) and parses text for the setting's type;
+// ApplyEnv maps SLUICE_<UPPER_SNAKE> variables onto the same names
+// (SLUICE_UI_PORT, SLUICE_CREDENTIAL_SECRET, SLUICE_LOGGING_CONSOLE_LEVEL).
+//
+// Settings read by Node-RED's nodes (mqttReconnectTime, debugMaxLength,
+// httpRequestTimeout, ...) are accepted without warning and available
+// through Get for Sluice's nodes to honour.
 package settings
 
 import (
@@ -49,7 +59,7 @@ type Settings struct {
 	// HTTPNodeRoot is the prefix of http in routes, formatted like
 	// HTTPAdminRoot; "" when httpNodeRoot is false.
 	HTTPNodeRoot string
-	HTTPNodeCors *CORS   // httpNodeCors; nil: no CORS headers
+	HTTPNodeCors *CORS    // httpNodeCors; nil: no CORS headers
 	HTTPStatic   []Static // httpStatic with httpStaticRoot applied
 
 	// Authentication settings, kept as written for the web layer, which must
