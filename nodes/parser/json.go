@@ -206,7 +206,8 @@ func jsonParse(v any) (any, error) {
 }
 
 // readProp reads a property as RED.util.getMessageProperty does: stepping
-// through null or undefined is JavaScript's TypeError.
+// through null or undefined is JavaScript's TypeError, which Node-RED
+// reports with its name.
 func readProp(root *msg.Object, parts []msg.PathPart) (any, error) {
 	if v, ok := msg.GetPath(root, parts); ok {
 		return v, nil
@@ -215,9 +216,9 @@ func readProp(root *msg.Object, parts []msg.PathPart) (any, error) {
 		v, ok := msg.GetPath(root, parts[:i+1])
 		switch {
 		case !ok || msg.IsUndefined(v):
-			return nil, fmt.Errorf("Cannot read properties of undefined (reading '%s')", parts[i+1])
+			return nil, fmt.Errorf("TypeError: Cannot read properties of undefined (reading '%s')", parts[i+1])
 		case v == nil:
-			return nil, fmt.Errorf("Cannot read properties of null (reading '%s')", parts[i+1])
+			return nil, fmt.Errorf("TypeError: Cannot read properties of null (reading '%s')", parts[i+1])
 		}
 	}
 	return msg.Undefined{}, nil

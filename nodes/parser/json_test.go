@@ -52,7 +52,7 @@ func TestJSONConversions(t *testing.T) {
 		{"missing passes", `{}`, `{"topic":"t"}`, `{"topic":"t"}`, ""},
 		{"bad json", `{}`, `{"payload":"hello"}`, "", `Unexpected token 'h', "hello" is not valid JSON`},
 		{"bad json end", `{}`, `{"payload":"{\"a\":"}`, "", `Unexpected end of JSON input`},
-		{"missing parent", `{"property":"a.b"}`, `{"payload":1}`, "", `Cannot read properties of undefined (reading 'b')`},
+		{"missing parent", `{"property":"a.b"}`, `{"payload":1}`, "", `TypeError: Cannot read properties of undefined (reading 'b')`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
