@@ -4,9 +4,19 @@
 // API and to be checked against it.
 //
 // Values go in and come out in the runtime/msg model: *msg.Object keeps key
-// order, numbers are float64, []byte is seen by JSONata as a Node.js Buffer
-// (an object with indices, a length and {type:"Buffer",data:[...]} as JSON),
-// time.Time is a JavaScript Date, and undefined is msg.Undefined{}.
+// order both ways, numbers are float64, null is nil and undefined is
+// msg.Undefined{}, time.Time is a JavaScript Date (a moment result comes
+// back as time.Time too), a JavaScript function in a result is Function{},
+// and other Go values travel as host objects that come back unchanged.
+//
+// []byte becomes what JSONata sees of a Node.js Buffer in Node-RED: an
+// object, not an array. So, as in Node-RED, `payload` returns the buffer,
+// `payload.length` its length, `$keys(payload)` its indices,
+// `$string(payload)` {"type":"Buffer","data":[...]}, `$count(payload)` 1
+// and `payload[0]` the buffer itself. A Buffer in a result is []byte.
+//
+// The library runs with Node-RED's change to its field lookup (see
+// patchLookup) so that `$moment().format()` works as in Node-RED.
 package jsonataref
 
 import (

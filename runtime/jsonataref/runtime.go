@@ -197,7 +197,6 @@ func (s *state) eval(ctx context.Context, src string, input any, bindings map[st
 			return nil, err, true
 		}
 	}
-	interrupted := false
 	if ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, &Error{Message: "JSONata evaluation stopped: " + err.Error(), Err: err}, true
@@ -206,7 +205,6 @@ func (s *state) eval(ctx context.Context, src string, input any, bindings map[st
 		defer func() {
 			if !stop() {
 				// The interrupt may land after we return: never reuse.
-				interrupted = true
 				healthy = false
 			}
 		}()
@@ -231,9 +229,9 @@ func (s *state) eval(ctx context.Context, src string, input any, bindings map[st
 	switch p.State() {
 	case goja.PromiseStateFulfilled:
 		out, err := s.fromJS(p.Result(), 0)
-		return out, err, !interrupted
+		return out, err, true
 	case goja.PromiseStateRejected:
-		return nil, s.toError(p.Result()), !interrupted
+		return nil, s.toError(p.Result()), true
 	default:
 		return nil, errorf("jsonataref: evaluation did not settle (a bound function returned a pending promise?)"), false
 	}
