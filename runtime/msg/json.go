@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -93,7 +94,7 @@ type encoder struct {
 // skipping it in objects and writing null in arrays).
 func Serialisable(v any) bool {
 	switch v.(type) {
-	case nil, bool, float64, string, []byte, []any, *Object, int, int64:
+	case nil, bool, float64, string, []byte, []any, *Object, int, int64, time.Time:
 		return true
 	}
 	_, ok := v.(interface{ ToJSON() any })
@@ -209,6 +210,9 @@ func (e *encoder) value(v any, cur, _ string) {
 			e.nl(cur)
 		}
 		e.b.WriteByte('}')
+	case time.Time:
+		// JavaScript's Date.prototype.toJSON.
+		QuoteTo(e.b, t.UTC().Format("2006-01-02T15:04:05.000Z"))
 	case interface{ ToJSON() any }:
 		e.value(t.ToJSON(), cur, "")
 	default:
