@@ -82,7 +82,10 @@ func newChange(cfg *node.Config) (node.Node, error) {
 	raw, ok := cfg.Raw.Get("rules")
 	var rules []any
 	if !ok || raw == nil || msg.IsUndefined(raw) {
-		rules = []any{legacyRule(cfg)}
+		// Without an action the legacy rule does nothing at all.
+		if cfg.Str("action") != "" {
+			rules = []any{legacyRule(cfg)}
+		}
 	} else if rules, ok = raw.([]any); !ok {
 		return nil, node.BadProp("rules", raw, "must be an array of rules")
 	}
@@ -166,6 +169,10 @@ func newChangeRule(cfg *node.Config, o *msg.Object, name string) (*changeRule, e
 		return nil, err
 	}
 	if r.t == "move" {
+		if r.tot != "msg" && r.tot != "flow" && r.tot != "global" {
+			// Node-RED would stall on such a move and drop every message.
+			return nil, node.BadProp(name+".tot", r.tot, `a move needs a target of type "msg", "flow" or "global"`)
+		}
 		return r, r.moveSteps(cfg, name)
 	}
 	if r.t == "change" {

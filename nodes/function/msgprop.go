@@ -39,8 +39,9 @@ func resolveRefs(root *msg.Object, parts []msg.PathPart) ([]msg.PathPart, error)
 	return out, nil
 }
 
-// index reports whether p addresses an array element: [0] or a.0, which
-// Node-RED both parse to a number.
+// index reports whether p addresses an array element: [0], or a.0 when
+// more steps follow (Node-RED parses a digit step to a number only when a
+// dot ends it).
 func index(p msg.PathPart) (int, bool) {
 	if p.IsIdx {
 		return p.Index, true
@@ -77,6 +78,10 @@ func setProp(root *msg.Object, parts []msg.PathPart, v any) (bool, error) {
 				return true, set(root, parts, v)
 			}
 			if !isObjectLike(next) {
+				if i == len(parts)-2 {
+					// The final assignment finds no object and fails.
+					return false, nil
+				}
 				// Node-RED steps into the primitive and throws.
 				return false, errSkip
 			}
@@ -103,11 +108,18 @@ func setProp(root *msg.Object, parts []msg.PathPart, v any) (bool, error) {
 		case *msg.Object:
 			t.Delete(last.String())
 		case []any:
-			if n, ok := index(last); ok && n < len(t) {
-				copy(t[n:], t[n+1:])
-				t[len(t)-1] = nil
-				return true, set(root, parts[:len(parts)-1], t[:len(t)-1])
+			n, ok := index(last)
+			if !ok || n >= len(t) {
+				break
 			}
+			if !last.IsIdx {
+				// a.1 ends in the text "1": delete leaves a hole.
+				t[n] = msg.Undefined{}
+				break
+			}
+			copy(t[n:], t[n+1:])
+			t[len(t)-1] = nil
+			return true, set(root, parts[:len(parts)-1], t[:len(t)-1])
 		}
 		return true, nil
 	}

@@ -33,7 +33,7 @@ func compileJS(pattern string, ignoreCase bool) (*jsRegexp, error) {
 	}
 	named := false
 	for _, n := range re.GetGroupNames() {
-		if _, err := strconv.Atoi(n); err != nil {
+		if _, err := strconv.Atoi(n); err != nil && n != "" {
 			named = true
 			break
 		}
