@@ -99,7 +99,8 @@ func readDifferences(file string) (map[string]bool, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+		// Only unindented items count, so examples in code blocks do not.
+		line := strings.TrimRight(sc.Text(), " \t\r")
 		if !strings.HasPrefix(line, "- `") {
 			continue
 		}
