@@ -135,7 +135,11 @@ func newSwitch(cfg *node.Config) (node.Node, error) {
 	default:
 		return nil, node.BadProp("propertyType", n.propType, `must be "msg", "flow", "global", "jsonata" or "env"`)
 	}
-	prop, err := newOperand(cfg, n.propType, cfg.Get("property"), "property", false)
+	propVal, ok := cfg.Raw.Get("property")
+	if !ok {
+		propVal = "payload"
+	}
+	prop, err := newOperand(cfg, n.propType, propVal, "property", false)
 	if err != nil {
 		return nil, err
 	}
@@ -186,8 +190,14 @@ func newSwitchRule(cfg *node.Config, o *msg.Object, name string) (*switchRule, e
 		vt = defaultType(v)
 	}
 	var err error
-	if r.v, err = newOperand(cfg, vt, v, name+".v", usesV[r.t]); err != nil {
-		return nil, err
+	switch vt {
+	case "json", "null":
+		// Node-RED hands these rule values over as the type's name.
+		r.v = &operand{typ: "str", val: vt}
+	default:
+		if r.v, err = newOperand(cfg, vt, v, name+".v", usesV[r.t]); err != nil {
+			return nil, err
+		}
 	}
 	if v2, ok := o.Get("v2"); ok && !msg.IsUndefined(v2) {
 		r.hasV2 = true
@@ -357,8 +367,13 @@ func (r *switchRule) match(m *msg.Msg, a, b, c any) (bool, error) {
 	case "regex":
 		re := r.re
 		if re == nil {
+			// new RegExp(undefined) is the empty pattern.
+			pattern := ""
+			if !msg.IsUndefined(b) {
+				pattern = jsString(b)
+			}
 			var err error
-			if re, err = cachedJS(jsString(b), r.icase); err != nil {
+			if re, err = cachedJS(pattern, r.icase); err != nil {
 				return false, &SyntaxError{err}
 			}
 		}
