@@ -268,3 +268,31 @@ func TestParseIntJS(t *testing.T) {
 		}
 	}
 }
+
+// Node-RED picks a config node's role from its path alone, whatever its
+// type: a websocket-listener with a ws:// URL dials, a websocket-client with
+// a plain path listens.
+func TestRoleFollowsThePath(t *testing.T) {
+	h := newHarness(t, "")
+	flow := `[
+	 {"id":"tab","type":"tab","label":"T"},
+	 {"id":"S","type":"websocket-client","path":"/served","wholemsg":"false"},
+	 {"id":"C","type":"websocket-listener","path":"` + h.url("/served") + `","wholemsg":"false"},
+	 {"id":"sin","type":"websocket in","z":"tab","client":"S","wires":[["sink1","sink2"]]},
+	 {"id":"sin2","type":"websocket in","z":"tab","client":"S","wires":[["sink3"]]},
+	 {"id":"cout","type":"websocket out","z":"tab","server":"C"},
+	 {"id":"sink1","type":"wstest-sink","z":"tab"},{"id":"sink2","type":"wstest-sink","z":"tab"},{"id":"sink3","type":"wstest-sink","z":"tab"}]`
+	if err := h.e.Deploy([]byte(flow)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStatus("sin", "green/dot/connected 1", 5*time.Second)
+	h.waitStatus("cout", "green/dot/connected ", 5*time.Second)
+	h.inject("cout", `{"payload":"loop"}`)
+	// Every in node of a config node gets the frame.
+	a, b, c := h.next("sink1"), h.next("sink2"), h.next("sink3")
+	for _, m := range []*msg.Object{a, b, c} {
+		if m.Value("payload") != "loop" {
+			t.Fatalf("got %s", msg.Marshal(m))
+		}
+	}
+}
