@@ -71,7 +71,9 @@ type changeRule struct {
 	fromLit string    // fromt str, num, bool: the text searched for
 	fromRef any       // fromt msg/flow/global: []msg.PathPart or ctxRef
 
-	steps []*changeRule // move: the set/delete steps Node-RED runs
+	// steps are what runs: the rule itself, or for a move the set and
+	// delete steps Node-RED runs.
+	steps []*changeRule
 }
 
 type changeNode struct {
@@ -140,7 +142,10 @@ func newChangeRule(cfg *node.Config, o *msg.Object, name string) (*changeRule, e
 		fromt: str(o, "fromt"),
 		dc:    msg.Truthy(o.Value("dc")),
 	}
-	to, _ := o.Get("to")
+	to, ok := o.Get("to")
+	if !ok {
+		to = msg.Undefined{}
+	}
 	r.to = to
 	r.from, _ = o.Get("from")
 	if r.pt == "" {
@@ -185,6 +190,7 @@ func newChangeRule(cfg *node.Config, o *msg.Object, name string) (*changeRule, e
 			return nil, err
 		}
 	}
+	r.steps = []*changeRule{r}
 	return r, nil
 }
 
@@ -318,11 +324,7 @@ func (r *changeRule) moveSteps(cfg *node.Config, name string) error {
 
 func (n *changeNode) Input(c node.Ctx, m *msg.Msg) error {
 	for _, r := range n.rules {
-		steps := r.steps
-		if r.t != "move" {
-			steps = []*changeRule{r}
-		}
-		for _, s := range steps {
+		for _, s := range r.steps {
 			keep, err := s.apply(c, m)
 			if err != nil {
 				return err
@@ -395,9 +397,6 @@ func (r *changeRule) value(c node.Ctx, m *msg.Msg) (any, error) {
 			return nil, err
 		}
 		return v, nil
-	}
-	if r.to == nil && r.tot == "str" {
-		return msg.Undefined{}, nil
 	}
 	return r.to, nil
 }
