@@ -381,6 +381,9 @@ func (r *changeRule) value(c node.Ctx, m *msg.Msg) (any, error) {
 	case "flow", "global":
 		v, err := r.toCtx.get(c, m)
 		if err != nil {
+			if isKeyErr(err) {
+				return nil, errSkip
+			}
 			// Node-RED treats a failed context read as undefined.
 			return msg.Undefined{}, nil
 		}
@@ -426,6 +429,9 @@ func (r *changeRule) dynamicFrom(c node.Ctx, m *msg.Msg) (fromValue, error) {
 	case ctxRef:
 		got, err := ref.get(c, m)
 		if err != nil {
+			if isKeyErr(err) {
+				return fromValue{}, errSkip
+			}
 			return fromValue{}, err
 		}
 		v = got

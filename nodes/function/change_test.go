@@ -257,3 +257,20 @@ func TestChangeNoRulesPasses(t *testing.T) {
 	runChange(t, changeCase{in: []string{`{"payload":1}`}, want: []string{`{"payload":1}`}}, `{}`)
 	runChange(t, changeCase{in: []string{`{"payload":1}`}, want: []string{`{"payload":1}`}}, `{"rules":[]}`)
 }
+
+func TestChangeFromContext(t *testing.T) {
+	n := build(t, "change", `{"rules":[
+		{"t":"change","p":"payload","pt":"msg","from":"sep","fromt":"flow","to":"+","tot":"str"},
+		{"t":"change","p":"topic","pt":"msg","from":"k[msg.nope]","fromt":"global","to":"x","tot":"str"},
+		{"t":"set","p":"other","pt":"msg","to":"k[msg.nope]","tot":"flow"}]}`)
+	c := newCtx()
+	c.flow.root.Set("sep", "-")
+	got, err := feed(t, n, c, `{"payload":"a-b-c","topic":"t"}`)
+	if err != nil || got != `{"payload":"a+b+c","topic":"t"}` {
+		t.Fatalf("got %s %v", got, err)
+	}
+	c.flow.fail = errStore
+	if got, err := feed(t, n, c, `{"payload":"a"}`); got != "" || err != errStore {
+		t.Fatalf("failing store: got %q %v", got, err)
+	}
+}
