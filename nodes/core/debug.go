@@ -1,7 +1,9 @@
 package core
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
@@ -10,7 +12,7 @@ import (
 
 func init() {
 	node.Register(&node.Spec{
-		Type: "debug", Category: "common", Color: "#87a980", Icon: "debug.svg",
+		Type: "debug", Category: "common", Color: "#87a980", Icon: "debug.svg", NameAlways: true,
 		Inputs: 1, Outputs: 0,
 		Props: []node.Prop{
 			{Name: "name", Kind: node.KindString},
@@ -46,6 +48,8 @@ type debugNode struct {
 	mu       sync.Mutex
 	oldState string
 	counter  int
+	last     time.Time
+	timer    *time.Timer
 }
 
 func newDebug(cfg *node.Config) (node.Node, error) {
@@ -88,8 +92,15 @@ func (n *debugNode) Start(c node.Ctx) error {
 	if n.toStatus {
 		n.oldState = "{}"
 	}
-	if n.statusType == "counter" {
-		c.Status(node.Status{Fill: "blue", Shape: "ring", Text: "0"})
+	n.last = time.Now()
+	return nil
+}
+
+func (n *debugNode) Close(ctx context.Context, removed bool) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.timer != nil {
+		n.timer.Stop()
 	}
 	return nil
 }
@@ -126,7 +137,7 @@ func (n *debugNode) Input(c node.Ctx, m *msg.Msg) error {
 		if s, ok := v.(string); ok {
 			c.Log().Info(s)
 		} else {
-			c.Log().Info(Inspect(v))
+			c.Log().Info(msg.Inspect(v))
 		}
 	}
 	if n.active && n.toSidebar {
@@ -147,8 +158,24 @@ func (n *debugNode) status(c node.Ctx, m *msg.Msg) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.statusType == "counter" {
+		// Counting is throttled as in Node-RED: a burst shows its total
+		// 200 ms after the last message instead of every step.
 		n.counter++
-		c.Status(node.Status{Fill: "blue", Shape: "ring", Text: msg.FormatNumber(float64(n.counter))})
+		since := time.Since(n.last)
+		n.last = time.Now()
+		if n.timer != nil {
+			n.timer.Stop()
+		}
+		if since > 100*time.Millisecond {
+			c.Status(node.Status{Fill: "blue", Shape: "ring", Text: msg.FormatNumber(float64(n.counter))})
+			return
+		}
+		n.timer = time.AfterFunc(200*time.Millisecond, func() {
+			n.mu.Lock()
+			count := n.counter
+			n.mu.Unlock()
+			c.Status(node.Status{Fill: "blue", Shape: "ring", Text: msg.FormatNumber(float64(count))})
+		})
 		return
 	}
 	var out any
@@ -171,7 +198,7 @@ func (n *debugNode) status(c node.Ctx, m *msg.Msg) {
 	if s, ok := out.(string); ok {
 		st = s
 	} else {
-		st = Inspect(out)
+		st = msg.Inspect(out)
 	}
 	fill, shape := "grey", "dot"
 	if o, ok := out.(*msg.Object); ok && msg.Truthy(o.Value("fill")) && msg.Truthy(o.Value("shape")) && msg.Truthy(o.Value("text")) {

@@ -36,9 +36,10 @@ func init() {
 }
 
 type injectProp struct {
-	path []msg.PathPart
-	name string
-	val  *typed.Input
+	path    []msg.PathPart
+	name    string
+	val     *typed.Input
+	jsonata bool
 }
 
 type inject struct {
@@ -97,7 +98,7 @@ func newInject(cfg *node.Config) (node.Node, error) {
 		if err != nil {
 			return nil, node.BadProp(fmt.Sprintf("props[%d].v", i), v, "%v", err)
 		}
-		n.props = append(n.props, injectProp{path: path, name: p, val: in})
+		n.props = append(n.props, injectProp{path: path, name: p, val: in, jsonata: vt == "jsonata"})
 	}
 	if rs := strings.TrimSpace(cfg.Str("repeat")); rs != "" {
 		secs, err := cfg.Num("repeat", 0)
@@ -137,7 +138,9 @@ func (n *inject) Start(c node.Ctx) error {
 		if err := c.Acquire(ctx); err != nil {
 			return false
 		}
-		c.Inject(msg.New())
+		// No _msgid yet: Node-RED gives one when the message is sent, so it
+		// comes after the injected properties.
+		c.Inject(msg.Wrap(msg.NewObject(4)))
 		return true
 	}
 	wait := func(d time.Duration) bool {
@@ -191,7 +194,11 @@ func (n *inject) Input(c node.Ctx, m *msg.Msg) error {
 	for _, p := range n.props {
 		v, err := p.val.Eval(c, m)
 		if err != nil {
-			errs = append(errs, err.Error())
+			if p.jsonata {
+				errs = append(errs, "Invalid JSONata expression: "+err.Error())
+			} else {
+				errs = append(errs, err.Error())
+			}
 			continue
 		}
 		if _, err := msg.SetPath(m.Object, p.path, v, true); err != nil {

@@ -145,17 +145,22 @@ func (n *linkCall) Input(c node.Ctx, m *msg.Msg) error {
 	}
 	switch {
 	case len(ids) == 0:
-		return fmt.Errorf("target link-in node '%s' not found", target)
+		return &node.JSError{Name: "Error", Message: fmt.Sprintf("target link-in node '%s' not found", target)}
 	case len(ids) > 1:
-		return fmt.Errorf("Multiple link-in nodes named '%s' found", target)
+		return &node.JSError{Name: "Error", Message: fmt.Sprintf("Multiple link-in nodes named '%s' found", target)}
 	}
 	var idb [14]byte
 	_, _ = rand.Read(idb[:])
 	evID := hex.EncodeToString(idb[:])
 	src, _ := m.Value("_linkSource").([]any)
-	src = append(src, msg.ObjectOf("id", evID, "node", c.ID()))
+	if src == nil {
+		src = []any{}
+	}
 	m.Set("_linkSource", src)
+	// The copy kept for a timeout error is taken before this call's entry
+	// is pushed, as Node-RED does.
 	p := &pendingCall{orig: m.Clone(), in: m}
+	m.Set("_linkSource", append(src, msg.ObjectOf("id", evID, "node", c.ID())))
 	n.mu.Lock()
 	n.pending[evID] = p
 	p.timer = time.AfterFunc(n.timeout, func() { n.timedOut(evID) })

@@ -14,7 +14,7 @@ import (
 
 func init() {
 	node.Register(&node.Spec{
-		Type:      "switch",
+		Type: "switch", NoComplete: true,
 		Category:  "function",
 		Color:     "#E2D96E",
 		Icon:      "switch.svg",

@@ -260,9 +260,6 @@ func (d *deployment) expandSubflow(def *flow.Def, parent *flowScope, depth int) 
 		id = parent.id + "-" + def.ID
 	}
 	name := def.Name
-	if name == "" {
-		name = sf.Name
-	}
 	port := &instance{d: d, def: def, id: id, alias: def.ID, typ: def.Type, name: name, flow: parent, stopping: d.eng.stopCh(), creds: d.creds[def.ID]}
 	if def.G != "" && parent.groups != nil {
 		port.group = parent.groups[def.G]
@@ -323,6 +320,7 @@ func (d *deployment) expandSubflow(def *flow.Def, parent *flowScope, depth int) 
 		op.passthrough = func(m *msg.Msg) { op.Send(m) }
 		d.nodes[op.id] = op
 		d.order = append(d.order, op)
+		port.outPorts = append(port.outPorts, op)
 		for _, w := range portWires(outs, k) {
 			var src *instance
 			if w.id == sfID {
@@ -330,7 +328,15 @@ func (d *deployment) expandSubflow(def *flow.Def, parent *flowScope, depth int) 
 			} else {
 				src = scope.nodes[w.id]
 			}
-			if src != nil {
+			switch {
+			case src == nil:
+			case src != port && src.outPorts != nil:
+				// A nested subflow instance: its output port feeds ours.
+				if w.port < len(src.outPorts) {
+					inner := src.outPorts[w.port]
+					inner.wires[0] = append(inner.wires[0], op)
+				}
+			default:
 				d.addExtra(src, w.port, op)
 			}
 		}
@@ -377,10 +383,14 @@ func statusOf(m *msg.Msg) node.Status {
 	case string:
 		s.Text = p
 	case *msg.Object:
-		s.Fill, _ = p.Value("fill").(string)
-		s.Shape, _ = p.Value("shape").(string)
-		if t, ok := p.Get("text"); ok {
-			s.Text = msg.ToString(t)
+		if p.Has("fill") || p.Has("shape") || p.Has("text") {
+			s.Fill, _ = p.Value("fill").(string)
+			s.Shape, _ = p.Value("shape").(string)
+			if t, ok := p.Get("text"); ok {
+				s.Text = msg.ToString(t)
+			}
+		} else {
+			s.Text = msg.Inspect(p)
 		}
 	default:
 		if p != nil {
@@ -481,6 +491,13 @@ func (d *deployment) wire() {
 		}
 		for p, ts := range d.extra[in] {
 			in.wires[p] = append(in.wires[p], ts...)
+		}
+	}
+	for _, f := range d.flows {
+		for alias := range f.completers {
+			if t := f.nodes[alias]; t != nil {
+				t.watched = true
+			}
 		}
 	}
 	for _, lw := range d.lateWires {

@@ -259,6 +259,8 @@ func (e *Engine) Inject(nodeID string, m *msg.Msg) error {
 	if !ok {
 		return fmt.Errorf("no node %q is running", nodeID)
 	}
+	// Node-RED's receive() gives a message its id on arrival.
+	ensureID(m)
 	in.Inject(m)
 	return nil
 }

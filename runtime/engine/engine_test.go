@@ -254,7 +254,7 @@ func TestUnhandledSubflowErrorGoesToParentCatch(t *testing.T) {
 	 {"id":"out1","type":"t-out","z":"tab"}]`)
 	inject(t, e, "in", `{"payload":1}`)
 	r.wait(t, 1)
-	if got := r.of("out1")[0]; !strings.Contains(got, `"message":"inner","source":{"id":"p","type":"t-pass"`) {
+	if got := r.of("out1")[0]; !strings.Contains(got, `"message":"inner","source":{"id":"in-p","type":"t-pass"`) {
 		t.Fatalf("got %s", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/runtime/jsonataref"
 	"github.com/sluicehq/sluice/runtime/msg"
 )
 
@@ -67,6 +68,18 @@ func evalEnv(raw any, creds map[string]string, parent func(string) (any, bool)) 
 			}
 		case "date":
 			out[name] = float64(time.Now().UnixMilli())
+		case "jsonata":
+			// Evaluated once when the flow starts, without a message.
+			e, err := jsonataref.Compile(sv)
+			if err != nil {
+				out[name] = msg.Undefined{}
+				break
+			}
+			v, err := e.Eval(nil, nil)
+			if err != nil {
+				v = msg.Undefined{}
+			}
+			out[name] = v
 		default: // str and anything else taken as written
 			if val == nil {
 				out[name] = ""
@@ -137,7 +150,7 @@ func substituteEnv(value string, get func(string) (any, bool)) any {
 func (d *deployment) env(in *instance, name string) (any, bool) {
 	switch name {
 	case "NR_NODE_ID":
-		return in.alias, true
+		return in.id, true
 	case "NR_NODE_NAME":
 		return in.name, true
 	case "NR_NODE_PATH":
@@ -174,7 +187,7 @@ func (d *deployment) flowEnv(f *flowScope, name string) (any, bool) {
 		case "NR_NODE_NAME", "NR_SUBFLOW_NAME":
 			return f.instance.name, true
 		case "NR_NODE_ID", "NR_SUBFLOW_ID":
-			return f.instance.alias, true
+			return f.instance.id, true
 		case "NR_NODE_PATH", "NR_SUBFLOW_PATH":
 			return f.instance.path, true
 		}

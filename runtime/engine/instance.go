@@ -37,9 +37,15 @@ type instance struct {
 	node     node.Node
 	input    node.Inputter
 	deferred bool
-	wires    [][]*instance
+	// watched: complete nodes watch this node; its sends are all copies so
+	// that the message it finishes with stays its own.
+	watched bool
+	wires   [][]*instance
 	// passthrough instances (junctions, subflow ports) forward without a node.
 	passthrough func(m *msg.Msg)
+	// outPorts are a subflow instance's output ports (its in-port is the
+	// instance itself).
+	outPorts []*instance
 
 	mu       sync.Mutex
 	queue    []delivery
@@ -189,9 +195,10 @@ func (in *instance) sendAll(ports [][]*msg.Msg) {
 			if m == nil {
 				continue
 			}
+			ensureID(m)
 			for _, t := range targets {
 				mm := m
-				if sent {
+				if sent || in.watched {
 					mm = m.Clone()
 				}
 				sent = true
@@ -203,6 +210,13 @@ func (in *instance) sendAll(ports [][]*msg.Msg) {
 		h.m.Track.Add(1)
 		in.out.Add(1)
 		h.t.push(h.m)
+	}
+}
+
+// ensureID gives a message without one a _msgid, as Node-RED's send does.
+func ensureID(m *msg.Msg) {
+	if !m.Has("_msgid") {
+		m.Set("_msgid", msg.NewID())
 	}
 }
 
@@ -220,7 +234,8 @@ func (in *instance) Send(m *msg.Msg) {
 		return
 	}
 	targets := in.wires[0]
-	if len(targets) == 1 {
+	ensureID(m)
+	if len(targets) == 1 && !in.watched {
 		// The common case: no clone, no allocation.
 		m.Track.Add(1)
 		in.out.Add(1)
@@ -312,9 +327,6 @@ func (in *instance) Acquire(ctx context.Context) error {
 func (in *instance) Release() {}
 
 func (in *instance) Inject(m *msg.Msg) {
-	if !m.Has("_msgid") {
-		m.Set("_msgid", msg.NewID())
-	}
 	m.Track.Add(1)
 	in.push(m)
 }

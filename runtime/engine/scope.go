@@ -125,7 +125,7 @@ func (f *flowScope) handleError(src *instance, err error, m *msg.Msg, reporting 
 	count := 1.0
 	if eo, ok := m.Value("error").(*msg.Object); ok {
 		if so, ok := eo.Value("source").(*msg.Object); ok {
-			if so.Value("id") == src.alias {
+			if so.Value("id") == src.id {
 				c, _ := msg.Num(so.Value("count"))
 				count = c + 1
 				if count == 10 {
@@ -153,9 +153,14 @@ func (f *flowScope) handleError(src *instance, err error, m *msg.Msg, reporting 
 		}
 		eo := msg.NewObject(3)
 		eo.Set("message", err.Error())
-		eo.Set("source", msg.ObjectOf("id", src.alias, "type", src.typ, "name", src.name, "count", count))
+		so := source(src)
+		so.Set("count", count)
+		eo.Set("source", so)
 		if ce, ok := err.(interface{ Code() string }); ok {
 			eo.Set("code", ce.Code())
+		}
+		if se, ok := err.(interface{ Stack() string }); ok {
+			eo.Set("stack", se.Stack())
 		}
 		em.Set("error", eo)
 		c.in.push(em)
@@ -180,7 +185,7 @@ func (f *flowScope) handleStatus(src *instance, s node.Status, reporting *instan
 		if s.Text != "" {
 			so.Set("text", s.Text)
 		}
-		so.Set("source", msg.ObjectOf("id", src.alias, "type", src.typ, "name", src.name))
+		so.Set("source", source(src))
 		m := msg.Wrap(msg.NewObject(2))
 		m.Set("status", so)
 		m.Set("_msgid", msg.NewID())
@@ -194,11 +199,24 @@ func (f *flowScope) handleStatus(src *instance, s node.Status, reporting *instan
 }
 
 func (f *flowScope) handleComplete(src *instance, m *msg.Msg) {
+	if src.spec != nil && src.spec.NoComplete {
+		return
+	}
 	list := f.completers[src.alias]
 	for _, c := range list {
 		cm := m.Clone()
 		cm.Track = nil
-		cm.Set("complete", msg.ObjectOf("source", msg.ObjectOf("id", src.alias, "type", src.typ, "name", src.name)))
+		cm.Set("complete", msg.ObjectOf("source", source(src)))
 		c.push(cm)
 	}
+}
+
+// source describes a node in error, status and complete messages; Node-RED
+// leaves name out when the node has none.
+func source(src *instance) *msg.Object {
+	o := msg.ObjectOf("id", src.id, "type", src.typ)
+	if src.name != "" || (src.spec != nil && src.spec.NameAlways && src.def.Raw.Has("name")) {
+		o.Set("name", src.name)
+	}
+	return o
 }

@@ -71,6 +71,12 @@ type Spec struct {
 	Label       string                `json:"label,omitempty"`
 	// Config marks config nodes (mqtt-broker, websocket-listener, ...).
 	Config bool `json:"config,omitempty"`
+	// NameAlways: the node keeps an empty name (Node-RED nodes that copy
+	// n.name themselves), so error/status/complete sources show "name":"".
+	NameAlways bool `json:"-"`
+	// NoComplete: complete nodes never fire for this type (in Node-RED its
+	// input handler takes no done callback).
+	NoComplete bool `json:"-"`
 	// Validate is whole-node validation beyond single properties.
 	Validate func(cfg *Config) []Problem `json:"-"`
 	// New builds an instance. Errors should be *PropError when a property is
@@ -259,3 +265,16 @@ func (s *Spec) OutputCount(cfg *Config) int {
 	}
 	return s.Outputs
 }
+
+// JSError is an error as JavaScript throws it: Node-RED reports it as
+// "Name: message" and catch nodes also get a stack.
+type JSError struct {
+	Name    string // Error, TypeError, SyntaxError, ...
+	Message string
+}
+
+func (e *JSError) Error() string { return e.Name + ": " + e.Message }
+
+// Stack is the error's stack text (msg.error.stack); Go code has no
+// JavaScript frames to show, so it is the error line alone.
+func (e *JSError) Stack() string { return e.Error() }

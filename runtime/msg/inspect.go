@@ -1,10 +1,8 @@
-package core
+package msg
 
 import (
 	"strconv"
 	"strings"
-
-	"github.com/sluicehq/sluice/runtime/msg"
 )
 
 // Inspect prints a value as Node.js's util.inspect does for the values a
@@ -41,7 +39,7 @@ func inspect(b *strings.Builder, v any, depth int) {
 	switch t := v.(type) {
 	case nil:
 		b.WriteString("null")
-	case msg.Undefined:
+	case Undefined:
 		b.WriteString("undefined")
 	case string:
 		if depth == 0 {
@@ -81,7 +79,7 @@ func inspect(b *strings.Builder, v any, depth int) {
 			inspect(b, e, depth+1)
 		}
 		b.WriteString(" ]")
-	case *msg.Object:
+	case *Object:
 		if t.Len() == 0 {
 			b.WriteString("{}")
 			return
@@ -105,6 +103,6 @@ func inspect(b *strings.Builder, v any, depth int) {
 		}
 		b.WriteString(" }")
 	default:
-		b.WriteString(msg.ToString(v))
+		b.WriteString(ToString(v))
 	}
 }
