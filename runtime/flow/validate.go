@@ -137,7 +137,9 @@ func (s *Set) checkProps(d *Def, spec *node.Spec) []node.Problem {
 	for _, p := range spec.Props {
 		v, present := d.Raw.Get(p.Name)
 		if !present || v == nil {
-			if p.Required {
+			// Node-RED fills a missing property with its default at run
+			// time, so only a required property without one is an error.
+			if p.Required && p.Default == nil {
 				ps = append(ps, node.Problem{Severity: "error", Code: "missing-property", ID: d.ID, Type: d.Type, Property: p.Name,
 					Message: "required property is missing"})
 			}
