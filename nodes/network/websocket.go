@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"regexp"
 	"strings"
@@ -163,7 +164,7 @@ func parseIntJS(s string) (int, bool) {
 	}
 	n, digits := 0, 0
 	for ; digits < len(s) && s[digits] >= '0' && s[digits] <= '9'; digits++ {
-		if n < 1<<31 {
+		if n < math.MaxInt32 {
 			n = n*10 + int(s[digits]-'0')
 		}
 	}
