@@ -196,3 +196,31 @@ func TestSafeModeStartsNoFlow(t *testing.T) {
 		t.Fatalf("exit %d, logs:\n%s", code, logs)
 	}
 }
+
+func TestSettingsDenyListRefusesExcludedTypes(t *testing.T) {
+	dir := t.TempDir()
+	user := filepath.Join(dir, "u")
+	if err := os.MkdirAll(user, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, user, "settings.yaml", "nodesExcludes: [inject]\n")
+	cmd := exec.Command(binary, "run", "-u", user, "-p", fmt.Sprint(freePort(t)), "../../flows/hello.json")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "node=tick type=inject") || !strings.Contains(string(out), "excluded-type") {
+		t.Fatalf("refusal does not name the node and the deny list:\n%s", out)
+	}
+}
+
+func TestBadSettingIsAClearErrorAtStart(t *testing.T) {
+	dir := t.TempDir()
+	user := filepath.Join(dir, "u")
+	_ = os.MkdirAll(user, 0o700)
+	writeFile(t, user, "settings.yaml", "uiPrt: 1881\n")
+	out, err := exec.Command(binary, "run", "-u", user, "../../flows/hello.json").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "uiPrt") || !strings.Contains(string(out), "uiPort") {
+		t.Fatalf("want exit 1 naming uiPrt and suggesting uiPort, got %v\n%s", err, out)
+	}
+}

@@ -303,7 +303,7 @@ const (
 // that reach status nodes untranslated). count is the number of open
 // connections of a listener, or -1 for a client, whose status carries no
 // count ("connected " with its trailing space).
-func (e *endpoint) emit(ev event, count int) {
+func (e *endpoint) emit(ev event, count int, sessionID string) {
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()
@@ -319,14 +319,19 @@ func (e *endpoint) emit(ev event, count int) {
 	switch ev {
 	case evOpened:
 		st = connected
+		st.Event = "connect"
 	case evError:
-		st = node.Status{Fill: "red", Shape: "ring", Text: "common.status.error"}
+		st = node.Status{Fill: "red", Shape: "ring", Text: "common.status.error", Event: "error"}
 	case evClosed:
 		if count > 0 {
 			st = connected
 		} else {
 			st = node.Status{Fill: "red", Shape: "ring", Text: "common.status.disconnected"}
 		}
+		st.Event = "disconnect"
+	}
+	if sessionID != "" {
+		st.Session = msg.ObjectOf("type", "websocket", "id", sessionID)
 	}
 	for _, c := range ws {
 		c.Status(st)

@@ -128,8 +128,8 @@ func (e *endpoint) dialLoop(c node.Ctx) {
 			}
 			failing = true
 			e.evMu.Lock()
-			e.emit(evError, -1)
-			e.emit(evClosed, -1)
+			e.emit(evError, -1, "")
+			e.emit(evClosed, -1, "")
 			e.evMu.Unlock()
 		} else {
 			if failing {
@@ -240,7 +240,7 @@ func (e *endpoint) run(ctx context.Context, conn *websocket.Conn) {
 	}
 	e.current = s
 	e.mu.Unlock()
-	e.emit(evOpened, -1)
+	e.emit(evOpened, -1, s.id)
 	e.evMu.Unlock()
 
 	hbDone := make(chan struct{})
@@ -257,9 +257,9 @@ func (e *endpoint) run(ctx context.Context, conn *websocket.Conn) {
 	e.current = nil
 	e.mu.Unlock()
 	if !isPeerClose(err) && !s.timedOut.Load() {
-		e.emit(evError, -1)
+		e.emit(evError, -1, s.id)
 	}
-	e.emit(evClosed, -1)
+	e.emit(evClosed, -1, s.id)
 }
 
 // beat pings every heartbeat interval; a ping still unanswered when the next
@@ -276,7 +276,7 @@ func (e *endpoint) beat(s *session, done <-chan struct{}) {
 		if s.pending.Load() {
 			s.timedOut.Store(true)
 			e.evMu.Lock()
-			e.emit(evError, -1)
+			e.emit(evError, -1, s.id)
 			e.evMu.Unlock()
 			e.mu.Lock()
 			c := e.c

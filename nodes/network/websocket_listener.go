@@ -118,7 +118,7 @@ func (e *endpoint) accept(w http.ResponseWriter, r *http.Request) {
 	e.sessions[s.id] = s
 	n := len(e.sessions)
 	e.mu.Unlock()
-	e.emit(evOpened, n)
+	e.emit(evOpened, n, s.id)
 	e.evMu.Unlock()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -140,7 +140,7 @@ func (e *endpoint) accept(w http.ResponseWriter, r *http.Request) {
 	n = len(e.sessions)
 	e.mu.Unlock()
 	if !isPeerClose(err) {
-		e.emit(evError, n)
+		e.emit(evError, n, s.id)
 	}
-	e.emit(evClosed, n)
+	e.emit(evClosed, n, s.id)
 }

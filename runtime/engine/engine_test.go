@@ -58,7 +58,7 @@ func (s *tSource) Start(c node.Ctx) error {
 type tStatus struct{}
 
 func (tStatus) Input(c node.Ctx, m *msg.Msg) error {
-	c.Status(node.Status{Fill: "green", Shape: "dot", Text: msg.ToString(m.Payload())})
+	c.Status(node.Status{Fill: "green", Shape: "dot", Text: msg.ToString(m.Payload()), Event: "connect", Session: msg.ObjectOf("type", "websocket", "id", "s1")})
 	c.Send(m)
 	return nil
 }
@@ -216,7 +216,7 @@ func TestStatusReachesStatusNodes(t *testing.T) {
 	inject(t, e, "in", `{"payload":"hi"}`)
 	r.wait(t, 1)
 	got := r.of("out1")[0]
-	if !strings.Contains(got, `"status":{"fill":"green","shape":"dot","text":"hi","source":{"id":"in","type":"t-status","name":"s"}}`) {
+	if !strings.Contains(got, `"status":{"fill":"green","shape":"dot","text":"hi","event":"connect","_session":{"type":"websocket","id":"s1"},"source":{"id":"in","type":"t-status","name":"s"}}`) {
 		t.Fatalf("got %s", got)
 	}
 }

@@ -185,6 +185,12 @@ func (f *flowScope) handleStatus(src *instance, s node.Status, reporting *instan
 		if s.Text != "" {
 			so.Set("text", s.Text)
 		}
+		if s.Event != "" {
+			so.Set("event", s.Event)
+		}
+		if s.Session != nil {
+			so.Set("_session", s.Session.Clone())
+		}
 		so.Set("source", source(src))
 		m := msg.Wrap(msg.NewObject(2))
 		m.Set("status", so)

@@ -49,6 +49,10 @@ type Status struct {
 	Fill  string `json:"fill,omitempty"`  // red, green, yellow, blue, grey
 	Shape string `json:"shape,omitempty"` // dot, ring
 	Text  string `json:"text,omitempty"`
+	// Event and Session are what websocket nodes add so that status nodes
+	// can tell connects from disconnects ("connect", "error", "disconnect").
+	Event   string      `json:"event,omitempty"`
+	Session *msg.Object `json:"_session,omitempty"`
 }
 
 // Scope is node, flow or global context for the current node.
