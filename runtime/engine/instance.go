@@ -312,6 +312,9 @@ func (in *instance) Acquire(ctx context.Context) error {
 		return errStopped
 	default:
 	}
+	if in.d.pressure.n.Load() < in.d.pressure.limit {
+		return nil // room: the common case costs one atomic load
+	}
 	c, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
