@@ -13,6 +13,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sluicehq/sluice/runtime/msg"
@@ -68,19 +69,47 @@ type Options struct {
 
 // Render renders the template against view.
 func (t *Template) Render(view any, o *Options) (string, error) {
-	b, err := t.Append(make([]byte, 0, len(t.src)+32), view, o)
-	return string(b), err
+	r := getRenderer(o, view)
+	err := r.tokens(t.tokens)
+	s := string(r.out)
+	putRenderer(r)
+	return s, err
 }
 
 // Append renders the template against view, appending to dst.
 func (t *Template) Append(dst []byte, view any, o *Options) ([]byte, error) {
+	r := getRenderer(o, view)
+	r.out = dst
+	err := r.tokens(t.tokens)
+	dst = r.out
+	r.out = nil
+	putRenderer(r)
+	return dst, err
+}
+
+// Renderers are pooled: their context stack and output buffer would
+// otherwise be allocated for every message.
+var renderers = sync.Pool{New: func() any { return &renderer{views: make([]any, 0, 8)} }}
+
+func getRenderer(o *Options, view any) *renderer {
 	if o == nil {
 		o = &noOptions
 	}
-	var stack [8]any
-	r := renderer{o: o, views: append(stack[:0], view), out: dst}
-	err := r.tokens(t.tokens)
-	return r.out, err
+	r := renderers.Get().(*renderer)
+	r.o = o
+	r.views = append(r.views[:0], view)
+	r.out = r.out[:0]
+	return r
+}
+
+func putRenderer(r *renderer) {
+	clear(r.views)
+	r.views = r.views[:0]
+	r.o = nil
+	if cap(r.out) > 64<<10 {
+		r.out = nil // do not keep the memory of one huge rendering
+	}
+	renderers.Put(r)
 }
 
 var noOptions Options
