@@ -7,11 +7,11 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +50,10 @@ type Server struct {
 	srv  *http.Server
 	ln   net.Listener
 	reg  *prometheus.Registry
+	hub  *hub // editor websockets (admin API)
+	// deployMu serialises deploys so the revision check and the deploy
+	// that follows it see the same flows.
+	deployMu sync.Mutex
 }
 
 // New builds the server's handler tree.
@@ -58,6 +62,9 @@ func New(eng *engine.Engine, opts Options) *Server {
 		opts.Logger = slog.Default()
 	}
 	s := &Server{opts: opts, eng: eng, reg: prometheus.NewRegistry()}
+	if !opts.Headless && opts.AdminRoot != "false" {
+		s.hub = newHub(eng, opts.Logger)
+	}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(eng))
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: opts.TLS}
 	return s
@@ -78,9 +85,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	admin := s.opts.AdminRoot
 	if !s.opts.Headless && admin != "false" {
-		root := cleanRoot(admin)
-		mux.HandleFunc("GET "+root+"/flows", s.getFlows)
-		mux.HandleFunc("POST "+root+"/flows", s.postFlows)
+		s.mountAdmin(mux, cleanRoot(admin))
 	}
 	nodeRoot := cleanRoot(s.opts.NodeRoot)
 	var nodes http.Handler = http.NotFoundHandler()
@@ -174,34 +179,6 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(h)
 }
 
-func (s *Server) getFlows(w http.ResponseWriter, r *http.Request) {
-	if s.opts.CurrentFlows == nil {
-		http.Error(w, "no flows", http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(s.opts.CurrentFlows())
-}
-
-func (s *Server) postFlows(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Deploy == nil {
-		http.Error(w, "deploy is not enabled", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if err := s.opts.Deploy(body); err != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]string{"code": "invalid_flows", "message": err.Error()})
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
 // Listen binds the address (so callers learn the port before serving).
 func (s *Server) Listen() (net.Addr, error) {
 	ln, err := net.Listen("tcp", s.opts.Addr)
@@ -225,4 +202,9 @@ func (s *Server) Serve() error {
 }
 
 // Shutdown stops accepting and waits for requests in progress.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.hub != nil {
+		s.hub.close() // hijacked websockets are not closed by http.Server
+	}
+	return s.srv.Shutdown(ctx)
+}

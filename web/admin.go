@@ -1,0 +1,261 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/sluicehq/sluice/runtime/flow"
+	"github.com/sluicehq/sluice/runtime/msg"
+	"github.com/sluicehq/sluice/runtime/node"
+)
+
+// maxFlowBody bounds a deploy; a flow file larger than this is a mistake.
+const maxFlowBody = 64 << 20
+
+// mountAdmin adds the Node-RED compatible admin API and the editor under
+// root (httpAdminRoot).
+func (s *Server) mountAdmin(mux *http.ServeMux, root string) {
+	mux.HandleFunc("GET "+root+"/flows", s.getFlows)
+	mux.HandleFunc("POST "+root+"/flows", s.postFlows)
+	mux.HandleFunc("GET "+root+"/nodes", s.getNodes)
+	mux.HandleFunc("GET "+root+"/settings", s.getSettings)
+	mux.HandleFunc("POST "+root+"/inject/{id}", s.postInject)
+	mux.HandleFunc("POST "+root+"/debug/{id}/{state}", s.postDebugState)
+	mux.HandleFunc("GET "+root+"/comms", s.hub.serveWS)
+	s.mountEditor(mux, root)
+}
+
+// revision names a flow file's content; editors send it back on deploy so a
+// deploy based on an older file is refused instead of silently overwriting.
+func revision(flows []byte) string {
+	sum := sha256.Sum256(flows)
+	return hex.EncodeToString(sum[:16])
+}
+
+func (s *Server) current() []byte {
+	if s.opts.CurrentFlows == nil {
+		return []byte("[]")
+	}
+	b := s.opts.CurrentFlows()
+	if len(bytes.TrimSpace(b)) == 0 {
+		return []byte("[]")
+	}
+	return b
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// apiError is Node-RED's admin API error body, plus every problem found.
+type apiError struct {
+	Code     string         `json:"code"`
+	Message  string         `json:"message"`
+	Problems []node.Problem `json:"problems,omitempty"`
+}
+
+func apiV2(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Node-RED-API-Version"), "v2")
+}
+
+func (s *Server) getFlows(w http.ResponseWriter, r *http.Request) {
+	cur := s.current()
+	w.Header().Set("Content-Type", "application/json")
+	if !apiV2(r) {
+		_, _ = w.Write(cur)
+		return
+	}
+	// Written by hand so the flows keep their bytes (key order) as stored.
+	var b bytes.Buffer
+	b.WriteString(`{"rev":"`)
+	b.WriteString(revision(cur))
+	b.WriteString(`","flows":`)
+	b.Write(cur)
+	b.WriteString("}")
+	_, _ = w.Write(b.Bytes())
+}
+
+func (s *Server) postFlows(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Deploy == nil {
+		writeJSON(w, http.StatusMethodNotAllowed, apiError{Code: "not_allowed", Message: "deploy is not enabled"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxFlowBody+1))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_request", Message: err.Error()})
+		return
+	}
+	if len(body) > maxFlowBody {
+		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Message: "flow file larger than 64 MiB"})
+		return
+	}
+	switch t := r.Header.Get("Node-RED-Deployment-Type"); t {
+	case "", "full", "nodes", "flows":
+		// Every type restarts everything for now: correct, only slower.
+	case "reload":
+		body = s.current()
+	default:
+		writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_request", Message: "unknown Node-RED-Deployment-Type " + t})
+		return
+	}
+	v2 := apiV2(r)
+	flows := body
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
+		var env struct {
+			Rev   string          `json:"rev"`
+			Flows json.RawMessage `json:"flows"`
+		}
+		if err := json.Unmarshal(trimmed, &env); err != nil || env.Flows == nil {
+			writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_request", Message: "body must be a flow array or {\"rev\",\"flows\"}"})
+			return
+		}
+		if env.Rev != "" && env.Rev != revision(s.current()) {
+			writeJSON(w, http.StatusConflict, apiError{Code: "version_mismatch", Message: "flows changed on the server since revision " + env.Rev})
+			return
+		}
+		flows = env.Flows
+		v2 = true
+	}
+	s.deployMu.Lock()
+	err = s.opts.Deploy(flows)
+	s.deployMu.Unlock()
+	if err != nil {
+		var le *flow.LoadError
+		if errors.As(err, &le) {
+			writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_flows", Message: le.Error(), Problems: le.Problems})
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_flows", Message: err.Error()})
+		return
+	}
+	rev := revision(s.current())
+	s.hub.deployed(rev)
+	if v2 {
+		writeJSON(w, http.StatusOK, map[string]string{"rev": rev})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// specJSON is what the editor needs of a node type: the palette entry, the
+// ports and everything to generate the edit form.
+type specJSON struct {
+	Type        string      `json:"type"`
+	Category    string      `json:"category"`
+	Color       string      `json:"color,omitempty"`
+	Icon        string      `json:"icon,omitempty"`
+	Label       string      `json:"label,omitempty"`
+	Inputs      int         `json:"inputs"`
+	Outputs     int         `json:"outputs"`
+	Config      bool        `json:"config,omitempty"`
+	Props       []propJSON  `json:"props"`
+	Credentials []node.Cred `json:"credentials,omitempty"`
+	Help        string      `json:"help,omitempty"`
+}
+
+type propJSON struct {
+	Name       string    `json:"name"`
+	Kind       node.Kind `json:"kind,omitempty"`
+	Default    any       `json:"default"`
+	Required   bool      `json:"required,omitempty"`
+	Options    []string  `json:"options,omitempty"`
+	TypeProp   string    `json:"typeProp,omitempty"`
+	Types      []string  `json:"types,omitempty"`
+	ConfigType string    `json:"configType,omitempty"`
+	Label      string    `json:"label,omitempty"`
+}
+
+// NodeSpecs lists every registered node type as the editor reads it.
+func NodeSpecs() []specJSON {
+	types := node.Types()
+	out := make([]specJSON, 0, len(types))
+	for _, sp := range types {
+		j := specJSON{Type: sp.Type, Category: sp.Category, Color: sp.Color, Icon: sp.Icon, Label: sp.Label,
+			Inputs: sp.Inputs, Outputs: sp.Outputs, Config: sp.Config, Credentials: sp.Credentials, Help: sp.Help,
+			Props: make([]propJSON, 0, len(sp.Props))}
+		for _, p := range sp.Props {
+			def := p.Default
+			if o, ok := def.(*msg.Object); ok {
+				def = json.RawMessage(msg.Marshal(o))
+			} else if l, ok := def.([]any); ok {
+				def = json.RawMessage(msg.Marshal(l))
+			}
+			j.Props = append(j.Props, propJSON{Name: p.Name, Kind: p.Kind, Default: def, Required: p.Required,
+				Options: p.Options, TypeProp: p.TypeProp, Types: p.Types, ConfigType: p.ConfigType, Label: p.Label})
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func (s *Server) getNodes(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, NodeSpecs())
+}
+
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"httpNodeRoot": s.opts.NodeRoot,
+		"version":      "sluice",
+		"apiVersion":   "v2",
+	})
+}
+
+func (s *Server) postInject(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	typ := ""
+	for _, st := range s.eng.Stats() {
+		if st.ID == id {
+			typ = st.Type
+			break
+		}
+	}
+	if typ == "" {
+		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: "no running node " + id})
+		return
+	}
+	if typ != "inject" {
+		writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_request", Message: "node " + id + " is a " + typ + ", not an inject node"})
+		return
+	}
+	if err := s.eng.Inject(id, msg.New()); err != nil {
+		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: err.Error()})
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// postDebugState switches a debug node's sidebar output on or off without a
+// deploy, as the button on the node does in Node-RED; the next deploy's
+// "active" property wins.
+func (s *Server) postDebugState(w http.ResponseWriter, r *http.Request) {
+	id, state := r.PathValue("id"), r.PathValue("state")
+	if state != "enable" && state != "disable" {
+		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: "use /debug/" + id + "/enable or /disable"})
+		return
+	}
+	found := false
+	for _, st := range s.eng.Stats() {
+		if st.ID == id && st.Type == "debug" {
+			found = true
+			break
+		}
+	}
+	if !found {
+		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: "no running debug node " + id})
+		return
+	}
+	s.hub.setMuted(id, state == "disable")
+	if state == "enable" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+}
