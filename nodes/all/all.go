@@ -7,4 +7,5 @@ import (
 	_ "github.com/sluicehq/sluice/nodes/function"
 	_ "github.com/sluicehq/sluice/nodes/network"
 	_ "github.com/sluicehq/sluice/nodes/parser"
+	_ "github.com/sluicehq/sluice/nodes/sequence"
 )
