@@ -1,0 +1,433 @@
+package function
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/runtime/msg"
+	"github.com/sluicehq/sluice/runtime/node"
+)
+
+// fnCtx is a node.Ctx that records what a function node does; it is safe
+// for the timer goroutines that call it.
+type fnCtx struct {
+	mu       sync.Mutex
+	sent     []sentMsg
+	errs     []errRec
+	statuses []node.Status
+	done     []errRec
+	logs     strings.Builder
+	nodeCtx  *fakeScope
+	flow     *fakeScope
+	global   *fakeScope
+	env      map[string]any
+	settings map[string]any
+	notify   chan struct{}
+}
+
+type sentMsg struct {
+	port int
+	m    *msg.Msg
+}
+
+type errRec struct {
+	err error
+	m   *msg.Msg
+}
+
+func newFnCtx() *fnCtx {
+	return &fnCtx{
+		nodeCtx: &fakeScope{root: msg.NewObject(0)},
+		flow:    &fakeScope{root: msg.NewObject(0)},
+		global:  &fakeScope{root: msg.NewObject(0)},
+		env:     map[string]any{},
+		notify:  make(chan struct{}, 1000),
+	}
+}
+
+func (c *fnCtx) poke() {
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (c *fnCtx) ID() string    { return "fn1" }
+func (c *fnCtx) Alias() string { return "fn1" }
+func (c *fnCtx) Type() string  { return "function" }
+func (c *fnCtx) Name() string  { return "" }
+func (c *fnCtx) Z() string     { return "f1" }
+func (c *fnCtx) Path() string  { return "f1/fn1" }
+func (c *fnCtx) Send(m *msg.Msg) {
+	c.SendTo(0, m)
+}
+func (c *fnCtx) SendTo(port int, m *msg.Msg) {
+	c.mu.Lock()
+	c.sent = append(c.sent, sentMsg{port, m})
+	c.mu.Unlock()
+	c.poke()
+}
+func (c *fnCtx) SendPorts(ports [][]*msg.Msg) {
+	for p, ms := range ports {
+		for _, m := range ms {
+			if m != nil {
+				c.SendTo(p, m)
+			}
+		}
+	}
+}
+func (c *fnCtx) Done(m *msg.Msg, err error) {
+	c.mu.Lock()
+	c.done = append(c.done, errRec{err, m})
+	c.mu.Unlock()
+	if err != nil {
+		c.Error(err, m)
+	}
+	c.poke()
+}
+func (c *fnCtx) Error(err error, m *msg.Msg) {
+	c.mu.Lock()
+	var cp *msg.Msg
+	if m != nil {
+		cp = m.Clone()
+	}
+	c.errs = append(c.errs, errRec{err, cp})
+	c.mu.Unlock()
+	c.poke()
+}
+func (c *fnCtx) Warn(text string) {
+	c.mu.Lock()
+	c.logs.WriteString("WARN " + text + "\n")
+	c.mu.Unlock()
+}
+func (c *fnCtx) Status(s node.Status) {
+	c.mu.Lock()
+	c.statuses = append(c.statuses, s)
+	c.mu.Unlock()
+	c.poke()
+}
+func (c *fnCtx) Log() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+func (c *fnCtx) NodeContext() node.Scope   { return c.nodeCtx }
+func (c *fnCtx) FlowContext() node.Scope   { return c.flow }
+func (c *fnCtx) GlobalContext() node.Scope { return c.global }
+func (c *fnCtx) Env(name string) (any, bool) {
+	v, ok := c.env[name]
+	return v, ok
+}
+func (c *fnCtx) Credentials() map[string]string         { return nil }
+func (c *fnCtx) ConfigNode(id string) (node.Node, bool) { return nil, false }
+func (c *fnCtx) NodeByID(id string) (node.Node, bool)   { return nil, false }
+func (c *fnCtx) Acquire(ctx context.Context) error      { return nil }
+func (c *fnCtx) Release()                               {}
+func (c *fnCtx) Inject(m *msg.Msg)                      {}
+func (c *fnCtx) Stopping() <-chan struct{}              { return nil }
+func (c *fnCtx) Setting(name string) (any, bool) {
+	v, ok := c.settings[name]
+	return v, ok
+}
+func (c *fnCtx) Services() node.Services { return nil }
+
+// sentJSON is what has been sent so far, one "port:json" per message.
+func (c *fnCtx) sentJSON() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, s := range c.sent {
+		out = append(out, itoa(s.port)+":"+string(msg.Marshal(s.m.Object)))
+	}
+	return out
+}
+
+func (c *fnCtx) errTexts() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, e := range c.errs {
+		out = append(out, e.err.Error())
+	}
+	return out
+}
+
+// waitFor waits until cond holds (timers run on their own goroutines).
+func (c *fnCtx) waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for !cond() {
+		select {
+		case <-c.notify:
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// startFn builds and starts a function node from a JSON config.
+func startFn(t testing.TB, cfg string, c *fnCtx) *fnNode {
+	t.Helper()
+	n := build(t, "function", cfg).(*fnNode)
+	if err := n.Start(c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = n.Close(ctx, false)
+	})
+	return n
+}
+
+func fnConfig(body string) string {
+	return `{"id":"fn1","type":"function","func":` + msg.Quote(body) + `,"outputs":1}`
+}
+
+// runFn sends one message through a node with this body and returns what
+// came out.
+func runFn(t *testing.T, body, in string) ([]string, *fnCtx) {
+	t.Helper()
+	c := newFnCtx()
+	n := startFn(t, fnConfig(body), c)
+	if err := n.Input(c, message(in)); err != nil {
+		t.Fatal(err)
+	}
+	return c.sentJSON(), c
+}
+
+func TestFunctionReturnMsg(t *testing.T) {
+	out, c := runFn(t, `msg.payload.y = msg.payload.x * 2; return msg;`, `{"_msgid":"m1","payload":{"x":21}}`)
+	if len(out) != 1 || out[0] != `0:{"_msgid":"m1","payload":{"x":21,"y":42}}` {
+		t.Fatalf("got %v", out)
+	}
+	if len(c.done) != 1 || c.done[0].err != nil {
+		t.Fatalf("done %v", c.done)
+	}
+}
+
+func TestFunctionIdentityAndArrays(t *testing.T) {
+	body := `
+	const p = msg.payload;
+	msg.same = (p === msg.payload) && (msg.payload.arr === msg.payload.arr) && (msg.payload.buf === msg.payload.buf);
+	msg.payload.arr.push(3);
+	const a = msg.payload.arr; a.push(4);
+	msg.isArr = Array.isArray(msg.payload.arr);
+	msg.len = msg.payload.arr.length;
+	const o = {}; msg.payload.o = o; o.late = true;
+	const l = []; msg.payload.l = l; l.push("x");
+	msg.payload.nested = [[1],[2]]; msg.payload.nested[1].push(5);
+	return msg;`
+	out, _ := runFn(t, body, `{"_msgid":"m1","payload":{"arr":[1,2],"buf":{"type":"Buffer","data":[1]}}}`)
+	want := `0:{"_msgid":"m1","payload":{"arr":[1,2,3,4],"buf":{"type":"Buffer","data":[1]},"o":{"late":true},"l":["x"],"nested":[[1],[2,5]]},"same":true,"isArr":true,"len":4}`
+	if len(out) != 1 || out[0] != want {
+		t.Fatalf("got  %v\nwant %s", out, want)
+	}
+}
+
+func TestFunctionKeyOrder(t *testing.T) {
+	body := `msg.payload = {b:1, a:2, 2:"x", 1:"y"}; msg.payload.c = 3; delete msg.payload.b; msg.payload.b = 4; return msg;`
+	out, _ := runFn(t, body, `{"_msgid":"m1","z":1}`)
+	want := `0:{"_msgid":"m1","z":1,"payload":{"1":"y","2":"x","a":2,"c":3,"b":4}}`
+	if len(out) != 1 || out[0] != want {
+		t.Fatalf("got  %v\nwant %s", out, want)
+	}
+}
+
+func TestFunctionMultipleOutputs(t *testing.T) {
+	c := newFnCtx()
+	n := startFn(t, `{"id":"fn1","type":"function","func":"return [msg, null, [{payload:1},{payload:2}]];","outputs":3}`, c)
+	_ = n.Input(c, message(`{"_msgid":"m1","payload":0}`))
+	got := strings.Join(c.sentJSON(), " ")
+	want := `0:{"_msgid":"m1","payload":0} 2:{"payload":1,"_msgid":"m1"} 2:{"payload":2,"_msgid":"m1"}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestFunctionSendClones(t *testing.T) {
+	body := `node.send(msg); msg.payload = "changed"; node.send(msg, false); msg.payload = "after"; return null;`
+	out, c := runFn(t, body, `{"_msgid":"m1","payload":"orig"}`)
+	want := []string{`0:{"_msgid":"m1","payload":"orig"}`, `0:{"_msgid":"m1","payload":"after"}`}
+	if strings.Join(out, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %v", out)
+	}
+	if c.sent[1].m.Object != c.done[0].m.Object {
+		t.Fatal("node.send(msg, false) must send the message itself")
+	}
+}
+
+func TestFunctionAsyncSend(t *testing.T) {
+	c := newFnCtx()
+	n := startFn(t, fnConfig(`setTimeout(() => { msg.payload = "later"; node.send(msg); node.done(); }, 20); return null;`), c)
+	_ = n.Input(c, message(`{"_msgid":"m1","payload":1}`))
+	if len(c.sentJSON()) != 0 {
+		t.Fatal("sent too early")
+	}
+	c.waitFor(t, "timer send", func() bool { return len(c.sentJSON()) == 1 })
+	c.waitFor(t, "done", func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.done) == 1 })
+	if got := c.sentJSON()[0]; got != `0:{"_msgid":"m1","payload":"later"}` {
+		t.Fatal(got)
+	}
+}
+
+func TestFunctionAwait(t *testing.T) {
+	c := newFnCtx()
+	n := startFn(t, fnConfig(`await new Promise(r => setTimeout(r, 10)); msg.payload = "awaited"; return msg;`), c)
+	_ = n.Input(c, message(`{"_msgid":"m1","payload":1}`))
+	c.waitFor(t, "await", func() bool { return len(c.sentJSON()) == 1 })
+	c.waitFor(t, "done", func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.done) == 1 })
+}
+
+func TestFunctionNodeStatePersists(t *testing.T) {
+	c := newFnCtx()
+	n := startFn(t, fnConfig(`counter = (typeof counter === "undefined") ? 1 : counter + 1; context.set("n", (context.get("n")||0) + 1); msg.payload = [counter, context.get("n")]; return msg;`), c)
+	for i := 0; i < 3; i++ {
+		_ = n.Input(c, message(`{"_msgid":"m1"}`))
+	}
+	if got := c.sentJSON()[2]; got != `0:{"_msgid":"m1","payload":[3,3]}` {
+		t.Fatal(got)
+	}
+}
+
+func TestFunctionThrowToCatch(t *testing.T) {
+	_, c := runFn(t, "const a = 1;\nnull.x;", `{"_msgid":"m1"}`)
+	if len(c.errs) != 1 {
+		t.Fatalf("errors %v", c.errTexts())
+	}
+	e := c.errs[0]
+	if e.err.Error() != "TypeError: Cannot read properties of undefined (reading 'x')" {
+		t.Fatal(e.err)
+	}
+	st, ok := e.err.(interface{ Stack() string })
+	if !ok || !strings.HasPrefix(st.Stack(), "TypeError: Cannot read properties of undefined (reading 'x')\n    at Function node:fn1:3:") {
+		t.Fatalf("stack %q", st.Stack())
+	}
+	if string(msg.Marshal(e.m.Value("error"))) != "{}" {
+		t.Fatalf("msg.error %s", msg.Marshal(e.m.Object))
+	}
+}
+
+func TestFunctionSyntaxErrorRefused(t *testing.T) {
+	spec, _ := node.Lookup("function")
+	_, err := spec.New(config(`{"id":"f","type":"function","func":"let a = 1;\nlet b = ;\nreturn msg;"}`))
+	pe, ok := err.(*node.PropError)
+	if !ok || pe.Property != "func" || !strings.Contains(pe.Msg, "SyntaxError") || !strings.Contains(pe.Msg, "line 2") {
+		t.Fatalf("got %v", err)
+	}
+	badConfig(t, "function", `{"id":"f","type":"function","func":"return msg;","initialize":"if ("}`, "initialize")
+	badConfig(t, "function", `{"id":"f","type":"function","func":"return msg;","finalize":"}"}`, "finalize")
+}
+
+func TestFunctionLibsRefused(t *testing.T) {
+	spec, _ := node.Lookup("function")
+	_, err := spec.New(config(`{"id":"f","type":"function","func":"return msg;","libs":[{"var":"moment","module":"moment"}]}`))
+	if err == nil || !strings.Contains(err.Error(), `"moment"`) || !strings.Contains(err.Error(), "libs[0]") {
+		t.Fatalf("got %v", err)
+	}
+	// An empty libs list is fine.
+	build(t, "function", `{"id":"f","type":"function","func":"return msg;","libs":[]}`)
+}
+
+func TestFunctionTimeoutInterrupts(t *testing.T) {
+	c := newFnCtx()
+	n := startFn(t, `{"id":"fn1","type":"function","func":"if (msg.payload) { while(true){} } return msg;","timeout":0.1}`, c)
+	start := time.Now()
+	_ = n.Input(c, message(`{"_msgid":"m1","payload":true}`))
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
+	}
+	if got := c.errTexts(); len(got) != 1 || got[0] != "Error: Script execution timed out after 100ms" {
+		t.Fatalf("errors %v", got)
+	}
+	// The runtime keeps working afterwards.
+	_ = n.Input(c, message(`{"_msgid":"m2","payload":false}`))
+	if out := c.sentJSON(); len(out) != 1 {
+		t.Fatalf("after timeout: %v", out)
+	}
+}
+
+func TestFunctionSettingTimeout(t *testing.T) {
+	c := newFnCtx()
+	c.settings = map[string]any{"functionTimeout": 0.05}
+	n := startFn(t, fnConfig(`for(;;){}`), c)
+	_ = n.Input(c, message(`{"_msgid":"m1"}`))
+	if got := c.errTexts(); len(got) != 1 || !strings.Contains(got[0], "timed out after 50ms") {
+		t.Fatalf("errors %v", got)
+	}
+}
+
+func TestFunctionCatastrophicRegexBounded(t *testing.T) {
+	c := newFnCtx()
+	// Back references force regexp2 (backtracking).
+	n := startFn(t, `{"id":"fn1","type":"function","func":"msg.payload = /^(a+)+\\1$/.test('a'.repeat(40) + 'b'); return msg;","timeout":0.2}`, c)
+	start := time.Now()
+	_ = n.Input(c, message(`{"_msgid":"m1"}`))
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("regex ran %v", d)
+	}
+	if got := c.errTexts(); len(got) != 1 || !strings.Contains(got[0], "timed out") {
+		t.Fatalf("errors %v, sent %v", got, c.sentJSON())
+	}
+}
+
+func TestFunctionCloseClearsTimersAndRunsFinalize(t *testing.T) {
+	c := newFnCtx()
+	n := build(t, "function", `{"id":"fn1","type":"function","func":"setInterval(() => node.send({payload:'tick'}), 5); node.status({text:'on'}); return null;","finalize":"global.set('finalized', true);"}`).(*fnNode)
+	_ = n.Start(c)
+	_ = n.Input(c, message(`{"_msgid":"m1"}`))
+	c.waitFor(t, "ticks", func() bool { return len(c.sentJSON()) >= 2 })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := n.Close(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.global.Get("finalized", ""); v != true {
+		t.Fatal("finalize did not run")
+	}
+	before := len(c.sentJSON())
+	time.Sleep(50 * time.Millisecond)
+	if after := len(c.sentJSON()); after != before {
+		t.Fatalf("interval still running after close: %d -> %d", before, after)
+	}
+	c.mu.Lock()
+	last := c.statuses[len(c.statuses)-1]
+	c.mu.Unlock()
+	if last != (node.Status{}) {
+		t.Fatalf("status not cleared: %+v", last)
+	}
+}
+
+func BenchmarkFunction(b *testing.B) {
+	sink := &fnBenchCtx{fnCtx: newFnCtx()}
+	n := build(b, "function", fnConfig(`msg.payload.y = msg.payload.x * 2; return msg;`)).(*fnNode)
+	if err := n.Start(sink); err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close(context.Background(), false)
+	// One message, handled again and again: the figure is the node's cost,
+	// not the garbage collector's for a heap of prepared messages.
+	m := msg.Wrap(msg.ObjectOf("_msgid", "m", "payload", msg.ObjectOf("x", 21.0)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = n.Input(sink, m)
+	}
+	b.StopTimer()
+	if sink.n != b.N {
+		b.Fatalf("sent %d of %d", sink.n, b.N)
+	}
+}
+
+// fnBenchCtx counts instead of recording.
+type fnBenchCtx struct {
+	*fnCtx
+	n int
+}
+
+func (c *fnBenchCtx) Send(m *msg.Msg)            { c.n++ }
+func (c *fnBenchCtx) Done(m *msg.Msg, err error) {}
