@@ -15,6 +15,11 @@ Usage:
   sluice run [-p PORT] [-u USERDIR] [--host ADDR] [-s SETTINGS] [--safe] [--headless] [FLOWFILE]
   sluice validate [--json] FLOWFILE
   sluice nodes [--json]
+  sluice fmt [-w] [--check] [FLOWFILE...]
+  sluice diff [--json] [--exit-code] OLD NEW
+  sluice merge-driver BASE OURS THEIRS [PATH]
+  sluice git-setup [PATTERN...]
+  sluice test [-v] [--junit FILE] [--timeout D] [PATH...]
   sluice version
 `
 
@@ -34,6 +39,16 @@ func realMain(args []string) int {
 		return cmdValidate(args[1:], os.Stdout, os.Stderr)
 	case "nodes":
 		return cmdNodes(args[1:], os.Stdout)
+	case "fmt":
+		return cmdFmt(args[1:], os.Stdin, os.Stdout, os.Stderr)
+	case "diff":
+		return cmdDiff(args[1:], os.Stdout, os.Stderr)
+	case "merge-driver":
+		return cmdMergeDriver(args[1:], os.Stderr)
+	case "git-setup":
+		return cmdGitSetup(args[1:], os.Stdout, os.Stderr)
+	case "test":
+		return cmdTest(args[1:], os.Stdout, os.Stderr)
 	case "version", "--version", "-v":
 		fmt.Println("sluice", version)
 		return 0

@@ -18,6 +18,7 @@ import (
 	"github.com/sluicehq/sluice/runtime/creds"
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/flow"
+	"github.com/sluicehq/sluice/runtime/flowfile"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 	"github.com/sluicehq/sluice/runtime/settings"
@@ -159,6 +160,9 @@ func cmdRun(args []string) int {
 			}
 			if err := eng.DeploySet(set, credMap(credStore.Creds, set)); err != nil {
 				return err
+			}
+			if f, err := flowfile.Format(body); err == nil {
+				body = f // the canonical, git-friendly form
 			}
 			if err := writeAtomic(flowPath, body); err != nil {
 				return fmt.Errorf("flows deployed but not saved to %s: %w", flowPath, err)
