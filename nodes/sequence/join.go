@@ -82,6 +82,7 @@ type joinNode struct {
 
 	mu       sync.Mutex
 	ctx      node.Ctx
+	props    map[string]*prop // msg.parts.property values seen, parsed
 	inflight map[string]*joinGroup
 	pending  map[string]*reduceGroup
 	nPending int
@@ -279,7 +280,7 @@ func (n *joinNode) input(c node.Ctx, m *msg.Msg) error {
 		if v := parts.Value("property"); msg.Truthy(v) {
 			pp = msg.ToString(v)
 		}
-		v, err := getPath(m, pp)
+		v, err := n.partProp(pp).get(m)
 		if err != nil {
 			return err
 		}
@@ -431,6 +432,24 @@ func (n *joinNode) input(c node.Ctx, m *msg.Msg) error {
 		return n.completeSend(c, g, m)
 	}
 	return nil
+}
+
+// partProp is the property named by msg.parts.property, parsed once.
+func (n *joinNode) partProp(name string) *prop {
+	if p := n.props[name]; p != nil {
+		return p
+	}
+	p, err := newProp("parts.property", name)
+	if err != nil {
+		// An unparsable name reads as missing, as a lookup that finds
+		// nothing would.
+		p = &prop{name: name, in: typed.MustPrepare(typed.Str, ""), bad: true}
+	}
+	if n.props == nil || len(n.props) > 64 {
+		n.props = map[string]*prop{}
+	}
+	n.props[name] = p
+	return p
 }
 
 // maxSlots bounds the array a sequence index may open up; an index beyond it

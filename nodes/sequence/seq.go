@@ -61,6 +61,7 @@ type prop struct {
 	name string
 	in   *typed.Input
 	path []msg.PathPart
+	bad  bool // the name does not parse: reads give undefined
 }
 
 func newProp(cfgName, value string) (*prop, error) {
@@ -75,6 +76,9 @@ func newProp(cfgName, value string) (*prop, error) {
 // get reads the property; stepping through a missing parent is the
 // TypeError JavaScript throws.
 func (p *prop) get(m *msg.Msg) (any, error) {
+	if p.bad {
+		return msg.Undefined{}, nil
+	}
 	v, err := p.in.Eval(nil, m)
 	if err != nil {
 		return nil, &node.JSError{Name: "TypeError", Message: err.Error()}
@@ -84,19 +88,6 @@ func (p *prop) get(m *msg.Msg) (any, error) {
 
 func (p *prop) set(m *msg.Msg, v any) {
 	_, _ = msg.SetPath(m.Object, p.path, v, true)
-}
-
-// getPath reads a property named at run time (msg.parts.property).
-func getPath(m *msg.Msg, expr string) (any, error) {
-	in, err := typed.Prepare(typed.Msg, expr)
-	if err != nil {
-		return nil, err
-	}
-	v, err := in.Eval(nil, m)
-	if err != nil {
-		return nil, &node.JSError{Name: "TypeError", Message: err.Error()}
-	}
-	return v, nil
 }
 
 func setPath(m *msg.Msg, expr string, v any) error {
