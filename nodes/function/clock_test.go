@@ -15,7 +15,7 @@ func TestClockOrder(t *testing.T) {
 	done := make(chan struct{})
 	mu.Lock()
 	for i := 0; i < 50; i++ {
-		c.After(5*time.Millisecond, func() {
+		c.After(60*time.Millisecond, func() {
 			got = append(got, i)
 			if len(got) == 50 {
 				close(done)
