@@ -1,9 +1,40 @@
 // Package flowtest runs flow tests: YAML files that name a flow file,
 // messages to inject at its nodes and what must arrive at other nodes
 // (`sluice test`). Network edge nodes are replaced by stand-ins: sources
-// (mqtt in, kafka in, http in, ...) are fed by the test, sinks (mqtt out,
-// kafka out, http request, websocket out, ...) record what they get and,
-// for request nodes, answer with the responses the test gives.
+// (mqtt in, kafka in, http in, websocket in, tcp in, udp in) send what the
+// test injects; sinks (mqtt out, kafka out, http request, http response,
+// websocket out, tcp out/request, udp out) record what they get and, for
+// request nodes, answer with the test's responses. Config nodes that only
+// replaced nodes used (brokers, listeners) are replaced too, so a test never
+// touches the network. Inject nodes fire only when a test injects at them
+// (timers: true keeps their schedules).
+//
+// A test file (flows/NAME.test.yaml beside flows/NAME.json):
+//
+//	flow: hello.json          # relative to this file; default NAME.json
+//	timeout: 5s               # per test; a test may set its own
+//	tests:
+//	  - name: an even second goes to the even log
+//	    inject:               # in order; node is an id or a unique name
+//	      - node: shape
+//	        msg: {payload: 2000}
+//	        after: 10ms       # optional pause before this injection
+//	    respond:              # answers of sink stand-ins (http request)
+//	      - node: lookup
+//	        msg: {statusCode: 200, payload: {ok: true}}
+//	    expect:               # messages arriving at a node's input
+//	      - node: log-even
+//	        messages:
+//	          - payload: {at: 2000, even: true}      # exact value
+//	          - msg: {topic: t, payload.at: 2000}    # property paths
+//	          - jsonata: 'payload.at > 1000'         # must be true
+//	        count: 3          # exact count (default: at least the listed)
+//	        ordered: true     # default; false matches in any order
+//	        within: 1s        # all expected messages by then
+//
+// Injecting at a source stand-in sends the message out of its output (port
+// picks another output); injecting at any other node delivers the message
+// to its input, which for an inject node is pressing its button.
 package flowtest
 
 import (
