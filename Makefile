@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test check-tools vet fmt-check cross bench clean
+.PHONY: run build test check-tools vet fmt-check cross bench clean editor
 
 ## run: start Sluice on http://127.0.0.1:1880 with the example flow
 run:
@@ -32,6 +32,13 @@ cross:
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/sluice-linux-$$arch ./cmd/sluice || exit 1; \
 	  echo "bin/sluice-linux-$$arch $$(stat -c %s bin/sluice-linux-$$arch) bytes"; \
 	done
+
+## editor: rebuild the browser editor into web/editor_dist (commit the result)
+editor:
+	npm ci --no-audit --no-fund
+	npm test
+	npm run typecheck -w editor
+	npm run build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/...

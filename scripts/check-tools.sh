@@ -7,6 +7,8 @@ missing=()
 need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
 need go golang
 need git git
+need chromium chromium # editor browser test (web/browser_test.go)
+need node nodejs
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "${CI:-}" = "true" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing[*]}"
@@ -16,5 +18,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "missing tools: ${missing[*]} (Debian: sudo apt-get install ${missing[*]})" >&2
     [ "${CI:-}" = "true" ] && exit 1
   fi
+fi
+# The editor's browser test drives chromium with npm playwright-core.
+if [ "${CI:-}" = "true" ] && [ ! -d node_modules/playwright-core ] && command -v npm >/dev/null 2>&1; then
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "tools ok: $(go version)"

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -70,7 +71,7 @@ func newTestServer(t *testing.T, opts Options) *testServer {
 		if srv.hub != nil {
 			srv.hub.close()
 		}
-		_ = eng.Close(t.Context())
+		_ = eng.Close(context.Background())
 	})
 	return ts
 }
