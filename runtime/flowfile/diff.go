@@ -212,9 +212,15 @@ func refOf(o *msg.Object) NodeRef {
 	return NodeRef{ID: str(o, "id"), Type: str(o, "type"), Name: str(o, "name")}
 }
 
-// propChanges lists changed properties other than wires and position, in
-// canonical key order; moved reports a change of position.
+// propChanges lists changed properties other than wires, in canonical key
+// order. A change of position alone is not listed but reported as moved.
 func propChanges(a, b *msg.Object) (out []PropChange, moved bool) {
+	var pos []PropChange
+	defer func() {
+		if len(out) > 0 {
+			out = append(out, pos...)
+		}
+	}()
 	keys := nodeKeys(b)
 	for _, k := range nodeKeys(a) {
 		if !b.Has(k) {
@@ -230,16 +236,17 @@ func propChanges(a, b *msg.Object) (out []PropChange, moved bool) {
 		if aok == bok && (!aok || msg.Equal(av, bv)) {
 			continue
 		}
-		if positionProps[k] {
-			moved = true
-			continue
-		}
 		pc := PropChange{Property: k}
 		if aok {
 			pc.Old = msg.Marshal(av)
 		}
 		if bok {
 			pc.New = msg.Marshal(bv)
+		}
+		if positionProps[k] {
+			moved = true
+			pos = append(pos, pc)
+			continue
 		}
 		as, aStr := av.(string)
 		bs, bStr := bv.(string)

@@ -24,7 +24,7 @@ const diffNew = `[
  {"id":"t1","type":"tab","label":"Main renamed"},
  {"id":"t3","type":"tab","label":"New"},
  {"id":"in","type":"inject","z":"t1","name":"tick","x":110,"y":50,"wires":[["fn"]]},
- {"id":"fn","type":"function","z":"t1","name":"calc","func":"let a = 1;\nlet b = 3;\nreturn msg;","outputs":1,"x":20,"y":10,"wires":[["out2"]]},
+ {"id":"fn","type":"function","z":"t1","name":"calc","func":"let a = 1;\nlet b = 3;\nreturn msg;","outputs":1,"x":25,"y":10,"wires":[["out2"]]},
  {"id":"out","type":"debug","z":"t1","name":"log","active":false,"x":30,"y":10,"wires":[]},
  {"id":"out2","type":"debug","z":"t1","x":30,"y":50,"wires":[]},
  {"id":"cfg","type":"websocket-listener","path":"/b"}
@@ -43,7 +43,7 @@ func TestDiff(t *testing.T) {
 		"  label: \"Main\" → \"Main renamed\"\n",
 		"  + debug (out2)\n",
 		"  - comment \"bye\" (old)\n",
-		"  ~ function \"calc\" (fn)\n      func:\n          @@ -1,3 +1,3 @@\n           let a = 1;\n          -let b = 2;\n          +let b = 3;\n           return msg;\n",
+		"  ~ function \"calc\" (fn)\n      func:\n          @@ -1,3 +1,3 @@\n           let a = 1;\n          -let b = 2;\n          +let b = 3;\n           return msg;\n      x: 20 → 25\n",
 		"  ~ debug \"log\" (out)\n      active: (absent) → false\n",
 		"  wires:\n    + fn[0] → out2\n    - fn[0] → out\n",
 		"  moved 1 node(s) (position only): in\n",
