@@ -127,10 +127,10 @@ func headerObject(r *http.Request) *msg.Object {
 	return o
 }
 
-// parseCookies is cookie-parser: the first of each name wins, quotes are
-// stripped, values are URI-decoded when they decode, and "j:" values are
-// parsed as JSON when that gives something truthy.
-func parseCookies(header string) *msg.Object {
+// cookieParse is the cookie module's parse: name=value pairs split on ';',
+// the first of each name wins, quotes are stripped and values URI-decoded
+// when they decode.
+func cookieParse(header string) *msg.Object {
 	o := msg.NewObject(4)
 	for _, part := range strings.Split(header, ";") {
 		eq := strings.IndexByte(part, '=')
@@ -150,13 +150,22 @@ func parseCookies(header string) *msg.Object {
 				v = d
 			}
 		}
-		var val any = v
-		if strings.HasPrefix(v, "j:") {
-			if j, err := msg.UnmarshalString(v[2:]); err == nil && msg.Truthy(j) {
-				val = j
+		o.Set(k, v)
+	}
+	return o
+}
+
+// parseCookies is cookie-parser: cookieParse, then "j:" values parsed as
+// JSON when that gives something truthy.
+func parseCookies(header string) *msg.Object {
+	o := cookieParse(header)
+	for i := 0; i < o.Len(); i++ {
+		k, v := o.At(i)
+		if s, _ := v.(string); strings.HasPrefix(s, "j:") {
+			if j, err := msg.UnmarshalString(s[2:]); err == nil && msg.Truthy(j) {
+				o.Set(k, j)
 			}
 		}
-		o.Set(k, val)
 	}
 	return o
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/runtime/engine"
+	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 )
@@ -189,4 +190,13 @@ func (h *httpHarness) do(method, path, ctype, body string, hdr ...string) respon
 		h.t.Fatal(err)
 	}
 	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+// deployWithCreds deploys a flow with node credentials.
+func deployWithCreds(h *httpHarness, flowJSON string, creds map[string]map[string]string) error {
+	set, err := flow.Parse([]byte(flowJSON))
+	if err != nil {
+		return err
+	}
+	return h.e.DeploySet(set, creds)
 }
