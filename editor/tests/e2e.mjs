@@ -72,6 +72,34 @@ await step("a wire dragged from a port connects two nodes", async () => {
   await page.waitForFunction((n) => document.querySelectorAll(".react-flow__edge").length === n + 1, edgesBefore, { timeout: 5000 });
 });
 
+await step("the generated edit form renames the node", async () => {
+  await node("msg.payload").dblclick();
+  const dialog = page.locator(".dialog[aria-label='edit debug']");
+  await dialog.waitFor();
+  await dialog.locator("label.field", { hasText: "name" }).locator("input").fill("e2e out");
+  await dialog.locator("label.field", { hasText: "targetType" }).locator("select").waitFor();
+  await shot("edit-dialog");
+  await dialog.locator("button", { hasText: "Done" }).click();
+  await node("e2e out").waitFor({ timeout: 5000 });
+});
+
+await step("undo and redo restore the edit", async () => {
+  await page.locator(".react-flow__pane").click({ position: { x: 50, y: 700 } });
+  await page.keyboard.press("Control+z");
+  await node("msg.payload").waitFor({ timeout: 5000 });
+  await page.keyboard.press("Control+y");
+  await node("e2e out").waitFor({ timeout: 5000 });
+});
+
+await step("an invalid import is refused with a reason", async () => {
+  await page.click("button:has-text('Import')");
+  const dialog = page.locator(".dialog[aria-label=import]");
+  await dialog.locator("textarea").fill("[{not json");
+  await dialog.locator("button", { hasText: "Import" }).click();
+  await dialog.locator(".error", { hasText: "not valid JSON" }).waitFor({ timeout: 5000 });
+  await dialog.locator("button", { hasText: "Cancel" }).click();
+});
+
 await step("deploy succeeds and the server has the new flow", async () => {
   await page.click("button[aria-label=deploy]");
   await page.locator(".notice", { hasText: "Deployed" }).waitFor({ timeout: 10000 });
@@ -80,6 +108,7 @@ await step("deploy succeeds and the server has the new flow", async () => {
   const tick = flows.find((n) => n.id === "tick");
   if (dbg.length !== 3) throw new Error("server has " + dbg.length + " debug nodes");
   const added = dbg.find((n) => n.id !== "log-even" && n.id !== "log-odd");
+  if (added.name !== "e2e out") throw new Error("the new node's name was not deployed: " + JSON.stringify(added));
   if (!tick.wires[0].includes(added.id)) throw new Error("the new wire was not deployed: " + JSON.stringify(tick.wires));
   const hello = flows.find((n) => n.id === "hello-tab");
   if (!hello || !hello.info) throw new Error("tab properties were lost");
@@ -88,8 +117,8 @@ await step("deploy succeeds and the server has the new flow", async () => {
 await step("pressing inject shows the message in the debug sidebar", async () => {
   await page.click("button:has-text('clear')");
   await node("every 5 s").locator("button[aria-label=inject]").click();
-  await page.locator(".debug-msg", { has: page.locator(".debug-node", { hasText: "node: msg.payload" }) }).first().waitFor({ timeout: 10000 });
-  const txt = await page.locator(".debug-msg", { has: page.locator(".debug-node", { hasText: "node: msg.payload" }) }).first().innerText();
+  await page.locator(".debug-msg", { has: page.locator(".debug-node", { hasText: "node: e2e out" }) }).first().waitFor({ timeout: 10000 });
+  const txt = await page.locator(".debug-msg", { has: page.locator(".debug-node", { hasText: "node: e2e out" }) }).first().innerText();
   if (!/msg\.payload : number/.test(txt)) throw new Error("unexpected debug entry: " + txt);
 });
 
@@ -97,6 +126,12 @@ await step("node counters and status appear on the canvas", async () => {
   await node("every 5 s").locator(".nr-counts").waitFor({ timeout: 5000 });
   await node("even").or(node("odd")).locator(".nr-status").first().waitFor({ timeout: 10000 });
   await shot("running");
+});
+
+await step("the dark theme switches", async () => {
+  await page.click("button[title='switch theme']");
+  await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
+  await shot("dark");
 });
 
 await step("no script errors", async () => {
