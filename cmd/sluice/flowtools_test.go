@@ -102,6 +102,16 @@ func TestMergeDriverCommand(t *testing.T) {
 	if b, _ := os.ReadFile(broken); string(b) != "[" {
 		t.Fatal("an unmergeable OURS must be left as it was")
 	}
+	// Files that are not flow sets merge as lines when they can.
+	cb := writeFile(t, dir, "cb", "{\n\"a\": 1,\n\"b\": 2,\n\"c\": 3\n}")
+	co := writeFile(t, dir, "co", "{\n\"a\": 10,\n\"b\": 2,\n\"c\": 3\n}")
+	ct := writeFile(t, dir, "ct", "{\n\"a\": 1,\n\"b\": 2,\n\"c\": 30\n}")
+	if code := cmdMergeDriver([]string{cb, co, ct, "flows_cred.json"}, &errb); code != 0 {
+		t.Fatalf("text merge: exit %d %s", code, errb.String())
+	}
+	if b, _ := os.ReadFile(co); string(b) != "{\n\"a\": 10,\n\"b\": 2,\n\"c\": 30\n}" {
+		t.Fatalf("text merge gave %q", b)
+	}
 }
 
 func gitAvailable(t *testing.T) {
@@ -150,7 +160,7 @@ func TestGitMergeWithDriver(t *testing.T) {
 	setup()
 	setup() // idempotent
 	attrs, _ := os.ReadFile(filepath.Join(repo, ".gitattributes"))
-	if string(attrs) != "flows*.json merge=sluice diff=sluice\n" {
+	if string(attrs) != "flows*.json merge=sluice diff=sluice\nflows*_cred.json !merge !diff\n" {
 		t.Fatalf(".gitattributes after two runs: %q", attrs)
 	}
 	if drv := gitIn(t, repo, "config", "merge.sluice.driver"); !strings.Contains(drv, " merge-driver %O %A %B %P") {

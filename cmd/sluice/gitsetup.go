@@ -45,9 +45,16 @@ func cmdGitSetup(args []string, stdout, stderr io.Writer) int {
 	}
 	var add bytes.Buffer
 	for _, p := range patterns {
-		line := p + " merge=sluice diff=sluice"
-		if !have[line] {
-			add.WriteString(line + "\n")
+		lines := []string{p + " merge=sluice diff=sluice"}
+		if strings.HasSuffix(p, ".json") {
+			// flows*.json also matches the credentials file beside each
+			// flow file (flows_cred.json), which is not a flow set.
+			lines = append(lines, strings.TrimSuffix(p, ".json")+"_cred.json !merge !diff")
+		}
+		for _, line := range lines {
+			if !have[line] {
+				add.WriteString(line + "\n")
+			}
 		}
 	}
 	if add.Len() > 0 {

@@ -32,7 +32,15 @@ func cmdMergeDriver(args []string, stderr io.Writer) int {
 	}
 	res, err := flowfile.Merge(data[0], data[1], data[2])
 	if err != nil {
-		// OURS is left as it is; git reports the file as conflicted.
+		// Not flow files (a credentials file matched the pattern, or one side
+		// is broken): merge as lines when the changes do not overlap, else
+		// leave OURS as it is and let git report the conflict.
+		if merged, ok := flowfile.MergeLines(string(data[0]), string(data[1]), string(data[2])); ok {
+			if werr := os.WriteFile(args[1], []byte(merged), 0o644); werr == nil {
+				fmt.Fprintf(stderr, "sluice merge-driver: %s: not flow files (%v); merged as text\n", name, err)
+				return 0
+			}
+		}
 		fmt.Fprintf(stderr, "sluice merge-driver: %s: cannot merge as flows: %v\n", name, err)
 		return 2
 	}
