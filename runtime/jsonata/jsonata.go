@@ -1,0 +1,237 @@
+// Package jsonata evaluates JSONata 2.x expressions natively, with the
+// semantics of the jsonata 2.2.2 JavaScript library (checked against it
+// through runtime/jsonataref) on the runtime/msg value model.
+//
+// Inputs and results are msg values: nil (null), bool, float64, string,
+// []byte (a Node.js Buffer, which JSONata sees as an object, as in
+// Node-RED), []any, *msg.Object (JavaScript key order) and msg.Undefined{}
+// for undefined. A function in a result (a lambda, a built-in, a regex) is
+// Function{}.
+package jsonata
+
+import (
+	"context"
+	"time"
+
+	"github.com/sluicehq/sluice/runtime/msg"
+)
+
+// Expr is a compiled expression; it is safe for concurrent use.
+type Expr struct {
+	src  string
+	ast  *node
+	opts Options
+}
+
+// Options are guardrails for an evaluation.
+type Options struct {
+	// Timeout ends an evaluation that runs longer (error D1012).
+	Timeout time.Duration
+	// MaxDepth bounds the nesting of evaluation (error D1011). Zero means
+	// the default, which only protects the Go stack (error U1001).
+	MaxDepth int
+}
+
+// DefaultMaxDepth is the nesting allowed without an explicit MaxDepth.
+const DefaultMaxDepth = 20000
+
+// Func is a Go function bound as a JSONata function. With a Signature
+// ("<s-:s>") arguments are validated, and the context value stands in for
+// a missing "-" argument, as for the built-ins. Arguments arrive as msg
+// values (missing ones as msg.Undefined{}) and are shared with the
+// evaluation: Fn must not modify them.
+type Func struct {
+	Fn        func(args []any) (any, error)
+	Signature string
+}
+
+// Function stands for a function value in a result.
+type Function struct{}
+
+func (Function) String() string { return "function" }
+
+// Compile parses expr; a syntax error is an *Error.
+func Compile(expr string) (*Expr, error) {
+	ast, err := parse(expr)
+	if err != nil {
+		if e, ok := err.(*Error); ok {
+			e.populateMessage()
+		}
+		return nil, err
+	}
+	return &Expr{src: expr, ast: ast}, nil
+}
+
+// MustCompile is Compile that panics on error.
+func MustCompile(expr string) *Expr {
+	e, err := Compile(expr)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// WithOptions returns a copy of the expression evaluated with opts.
+func (e *Expr) WithOptions(opts Options) *Expr {
+	c := *e
+	c.opts = opts
+	return &c
+}
+
+// String returns the source of the expression.
+func (e *Expr) String() string { return e.src }
+
+// Eval evaluates the expression against input. Bindings become $name
+// variables: msg values, Func or func(args []any) (any, error) for
+// functions. A result of undefined is msg.Undefined{}; errors are *Error.
+func (e *Expr) Eval(input any, bindings map[string]any) (any, error) {
+	return e.EvalContext(context.Background(), input, bindings)
+}
+
+// EvalContext is Eval that stops when ctx ends (expressions can loop).
+func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]any) (any, error) {
+	st := &state{ctx: ctx, done: ctx.Done(), maxDepth: DefaultMaxDepth, now: time.Now()}
+	if e.opts.MaxDepth > 0 {
+		st.maxDepth = e.opts.MaxDepth
+		st.userDepth = true
+	}
+	if e.opts.Timeout > 0 {
+		st.timeout = e.opts.Timeout
+		st.start = st.now
+	}
+	if st.done != nil {
+		if err := st.check(); err != nil {
+			return nil, err
+		}
+	}
+	env := &frame{names: make([]string, 0, len(bindings)+1), vals: make([]any, 0, len(bindings)+1)}
+	for k, v := range bindings {
+		env.names = append(env.names, k)
+		env.vals = append(env.vals, bindingValue(k, v))
+	}
+	input = importValue(input)
+	env.names = append(env.names, "$")
+	env.vals = append(env.vals, input)
+	if items, ok := input.([]any); ok {
+		input = &sequence{items: []any{items}, flags: fSeq | fOuterWrapper}
+	}
+	res, err := st.eval(e.ast, input, env)
+	if err != nil {
+		if je, ok := err.(*Error); ok {
+			if !je.custom {
+				je.populateMessage()
+			}
+		}
+		return nil, err
+	}
+	return exportValue(res), nil
+}
+
+// importValue makes Go-side variants of msg values uniform.
+func importValue(v any) any {
+	switch t := v.(type) {
+	case *msg.Msg:
+		if t == nil {
+			return nil
+		}
+		return t.Object
+	case int:
+		return float64(t)
+	case int64:
+		return float64(t)
+	}
+	return v
+}
+
+func bindingValue(name string, v any) any {
+	switch f := v.(type) {
+	case Func:
+		return goFunction(name, f.Fn, f.Signature)
+	case *Func:
+		return goFunction(name, f.Fn, f.Signature)
+	case func([]any) (any, error):
+		return goFunction(name, f, "")
+	}
+	return importValue(v)
+}
+
+// goFunction wraps a bound Go function as a JSONata function value.
+func goFunction(name string, fn func([]any) (any, error), sig string) any {
+	b := &builtin{name: name, params: []string{""}}
+	if sig != "" {
+		s, err := parseSignature(sig)
+		if err == nil {
+			b.sig = s
+		}
+	} else {
+		b.plain = true
+	}
+	b.fn = func(c *call, args []any) (any, error) {
+		in := make([]any, len(args))
+		for i, a := range args {
+			in[i] = exportValue(a)
+		}
+		out, err := fn(in)
+		if err != nil {
+			if _, ok := err.(*Error); ok {
+				return nil, err
+			}
+			return nil, &Error{Message: err.Error(), Err: err}
+		}
+		if out == nil {
+			return nil, nil
+		}
+		return importValue(out), nil
+	}
+	return b
+}
+
+// exportValue turns evaluation values into msg values: sequences become
+// []any and functions Function{}. Containers built during the evaluation
+// are fixed in place; input values never hold internal types, so they are
+// only read.
+func exportValue(v any) any {
+	r, _ := export(v)
+	return r
+}
+
+func export(v any) (any, bool) {
+	switch t := v.(type) {
+	case nil, bool, float64, string, []byte, undefinedT:
+		return v, false
+	case *sequence:
+		out := t.items
+		if out == nil {
+			out = []any{}
+		}
+		for i, it := range out {
+			if nv, changed := export(it); changed {
+				out[i] = nv
+			}
+		}
+		return out, true
+	case []any:
+		for i, it := range t {
+			if nv, changed := export(it); changed {
+				t[i] = nv
+			}
+		}
+		return t, false
+	case *msg.Object:
+		for i := 0; i < t.Len(); i++ {
+			k, ev := t.At(i)
+			if nv, changed := export(ev); changed {
+				t.Set(k, nv)
+			}
+		}
+		return t, false
+	case *lambda, *builtin, *regexFn:
+		return Function{}, true
+	case *tuple:
+		r, _ := export(t.at)
+		return r, true
+	case placeholder:
+		return undefined, true
+	}
+	return v, false
+}
