@@ -206,6 +206,12 @@ func TestJUnitAndDiscover(t *testing.T) {
 	write(t, dir, "edge.test.yaml", "tests:\n  - name: ok\n    expect: [{node: pub, count: 0}]\n  - name: bad <one>\n    inject: [{node: sub, msg: {payload: 1}}]\n    respond: [{node: ask, msg: {}}]\n    expect: [{node: pub, count: 0}]\n")
 	write(t, sub, "edge.test.yml", "tests:\n  - expect: [{node: log, count: 0}]\n")
 	write(t, dir, "notes.yaml", "not: a test\n")
+	for _, skip := range []string{"node_modules", ".git"} {
+		if err := os.Mkdir(filepath.Join(dir, skip), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(dir, skip), "x.test.yaml", "tests: [{expect: [{node: x, count: 0}]}]\n")
+	}
 	files, err := Discover([]string{dir})
 	if err != nil || len(files) != 2 {
 		t.Fatalf("discover: %v %v", files, err)

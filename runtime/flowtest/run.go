@@ -79,7 +79,8 @@ func (r *Result) Total() int {
 }
 
 // Discover lists the test files under paths: files as given, directories
-// searched recursively for *.test.yaml and *.test.yml.
+// searched recursively for *.test.yaml and *.test.yml (skipping
+// node_modules and hidden directories).
 func Discover(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -94,6 +95,9 @@ func Discover(paths []string) ([]string, error) {
 		err = filepath.WalkDir(p, func(q string, d os.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if d.IsDir() && q != p && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
 			}
 			if !d.IsDir() && (strings.HasSuffix(q, ".test.yaml") || strings.HasSuffix(q, ".test.yml")) {
 				out = append(out, q)
