@@ -159,7 +159,13 @@ func cmdRun(args []string) int {
 				return err
 			}
 			if err := eng.DeploySet(set, credMap(credStore.Creds, set)); err != nil {
-				return err
+				var le *flow.LoadError
+				if errors.As(err, &le) {
+					return err // refused: nothing changed
+				}
+				// Deployed, but some node failed to start (its error is in
+				// the log and its status): the flows run, so save them.
+				log.Warn("flows deployed with start errors", "err", err)
 			}
 			if f, err := flowfile.Format(body); err == nil {
 				body = f // the canonical, git-friendly form
