@@ -384,8 +384,8 @@ func (n *fnNode) settle(v goja.Value, ok, fail func(goja.Value)) {
 		if then, isFn := goja.AssertFunction(o.Get("then")); isFn && o.ClassName() != "Array" {
 			// A thenable returned by plain code: adopt it as await would.
 			_, err := n.enter(func() (goja.Value, error) {
-				return then(o, n.vm.ToValue(func(c goja.FunctionCall) goja.Value { ok(c.Argument(0)); return nil }),
-					n.vm.ToValue(func(c goja.FunctionCall) goja.Value { fail(c.Argument(0)); return nil }))
+				return then(o, n.vm.ToValue(func(c goja.FunctionCall) goja.Value { ok(c.Argument(0)); return goja.Undefined() }),
+					n.vm.ToValue(func(c goja.FunctionCall) goja.Value { fail(c.Argument(0)); return goja.Undefined() }))
 			})
 			if err != nil {
 				fail(n.vm.ToValue(err.Error()))
@@ -402,8 +402,8 @@ func (n *fnNode) settle(v goja.Value, ok, fail func(goja.Value)) {
 		fail(p.Result())
 	default:
 		then, _ := goja.AssertFunction(o.Get("then"))
-		_, _ = then(o, n.vm.ToValue(func(c goja.FunctionCall) goja.Value { ok(c.Argument(0)); return nil }),
-			n.vm.ToValue(func(c goja.FunctionCall) goja.Value { fail(c.Argument(0)); return nil }))
+		_, _ = then(o, n.vm.ToValue(func(c goja.FunctionCall) goja.Value { ok(c.Argument(0)); return goja.Undefined() }),
+			n.vm.ToValue(func(c goja.FunctionCall) goja.Value { fail(c.Argument(0)); return goja.Undefined() }))
 	}
 }
 
@@ -493,7 +493,7 @@ func (n *fnNode) runCloseHandlers(ctx context.Context, removed bool) {
 		var once sync.Once
 		doneFn := n.vm.ToValue(func(goja.FunctionCall) goja.Value {
 			once.Do(func() { close(finished) })
-			return nil
+			return goja.Undefined()
 		})
 		var args []goja.Value
 		switch arity {

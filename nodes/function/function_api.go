@@ -10,7 +10,7 @@ import (
 // apiFuncs are the node's methods that do not depend on the message being
 // handled, made once per runtime.
 type apiFuncs struct {
-	id, name, path, outputCount goja.Value
+	id, name, path, outputCount  goja.Value
 	log, warn, err, debug, trace goja.Value
 	on, status, linkcall         goja.Value
 	sendSetup, sendCleanup       goja.Value

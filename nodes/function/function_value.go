@@ -58,7 +58,7 @@ type kid struct {
 }
 
 type kids struct {
-	list []kid
+	list  []kid
 	byKey map[string]int // past a few entries
 	byIdx map[int]int
 }
@@ -328,6 +328,7 @@ type bridge struct {
 	buf       *buffer.Buffer
 	dirtyObjs []*objProxy
 	dirtyArrs []*arrProxy
+	u8        *goja.Object
 }
 
 // wrapRef makes the proxy for a container.
@@ -430,8 +431,12 @@ func (b *bridge) fromJS(val goja.Value, at slot) (gv any, obj *goja.Object) {
 	return o, nil
 }
 
+// isUint8 tells Buffers and Uint8Arrays from other values exporting bytes.
 func (b *bridge) isUint8(o *goja.Object) bool {
-	return o.ClassName() == "Uint8Array" || o.ClassName() == "Buffer"
+	if b.u8 == nil {
+		b.u8, _ = b.vm.Get("Uint8Array").(*goja.Object)
+	}
+	return b.u8 != nil && b.vm.InstanceOf(o, b.u8)
 }
 
 // maxDepth bounds conversion of nested objects: deeper structures are
