@@ -226,3 +226,14 @@ func finished(done chan error, d time.Duration) (error, bool) {
 
 func msgMarshal(v any) []byte            { return msg.Marshal(v) }
 func stringsContains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// feedMsg sends one message through n and reports whether anything came
+// out.
+func feedMsg(t testing.TB, n node.Node, c *fakeCtx, m *msg.Msg) bool {
+	t.Helper()
+	c.sent = nil
+	if err := n.(node.Inputter).Input(c, m); err != nil {
+		t.Fatal(err)
+	}
+	return len(c.sent) > 0
+}
