@@ -2,6 +2,7 @@ package function
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -205,11 +206,14 @@ func decr(s string) string {
 func (n *fnNode) errorOf(err error) error {
 	var ie *goja.InterruptedError
 	if errors.As(err, &ie) {
-		text := "Error: " + ie.Value().(error).Error()
-		if e, ok := ie.Value().(error); ok {
-			text = "Error: " + e.Error()
-		}
+		text := "Error: " + fmt.Sprint(ie.Value())
 		return &stackError{text: text, stack: text}
+	}
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		// Uncatchable in goja, a RangeError in V8: reported as V8 words it.
+		text := "RangeError: Maximum call stack size exceeded"
+		return &stackError{text: text, stack: n.v8Stack(text, so.String())}
 	}
 	var ex *goja.Exception
 	if errors.As(err, &ex) {

@@ -431,3 +431,128 @@ type fnBenchCtx struct {
 
 func (c *fnBenchCtx) Send(m *msg.Msg)            { c.n++ }
 func (c *fnBenchCtx) Done(m *msg.Msg, err error) {}
+
+func TestFunctionMemoryWatchdog(t *testing.T) {
+	c := newFnCtx()
+	c.settings = map[string]any{"functionMemoryLimit": 64.0}
+	n := startFn(t, fnConfig(`const keep = []; while (true) { keep.push(new Array(100000).fill(msg)); }`), c)
+	start := time.Now()
+	_ = n.Input(c, message(`{"_msgid":"m1"}`))
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("ran %v", d)
+	}
+	if got := c.errTexts(); len(got) != 1 || !strings.Contains(got[0], "more than 64 MB of memory") {
+		t.Fatalf("errors %v", got)
+	}
+	// The node still works.
+	n2 := startFn(t, fnConfig(`return msg;`), c)
+	_ = n2.Input(c, message(`{"_msgid":"m2"}`))
+	if len(c.sentJSON()) != 1 {
+		t.Fatal("no output after the watchdog stopped a node")
+	}
+}
+
+func TestFunctionCloseInterruptsEndlessLoop(t *testing.T) {
+	c := newFnCtx()
+	n := build(t, "function", fnConfig(`while (true) {}`)).(*fnNode)
+	_ = n.Start(c)
+	done := make(chan struct{})
+	go func() {
+		_ = n.Input(c, message(`{"_msgid":"m1"}`))
+		close(done)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := n.Close(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Input still running after Close")
+	}
+	if got := c.errTexts(); len(got) != 1 || !strings.Contains(got[0], "stopped while its code was running") {
+		t.Fatalf("errors %v", got)
+	}
+}
+
+func TestFunctionRecursionIsRangeError(t *testing.T) {
+	_, c := runFn(t, `function f(n) { return f(n + 1) + 1; } return f(0);`, `{"_msgid":"m1"}`)
+	if got := c.errTexts(); len(got) != 1 || got[0] != "RangeError: Maximum call stack size exceeded" {
+		t.Fatalf("errors %v", got)
+	}
+}
+
+func TestFunctionRegexTimeoutWithoutNodeTimeout(t *testing.T) {
+	// No node timeout: the match gives up (as no match) instead of running
+	// for ever.
+	start := time.Now()
+	out, c := runFn(t, `msg.payload = /^(a|aa)+\1$/.test('a'.repeat(60) + 'b'); return msg;`, `{"_msgid":"m1"}`)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("regex ran %v", d)
+	}
+	if len(out) != 1 || out[0] != `0:{"_msgid":"m1","payload":false}` {
+		t.Fatalf("got %v %v", out, c.errTexts())
+	}
+}
+
+func TestFunctionNodeDoneLeavesFinishingToCode(t *testing.T) {
+	// The code calls node.done(): the message is not done when it returns.
+	c := newFnCtx()
+	n := startFn(t, fnConfig(`setTimeout(() => node.done(), 20); return msg;`), c)
+	_ = n.Input(c, message(`{"_msgid":"m1"}`))
+	c.mu.Lock()
+	early := len(c.done)
+	c.mu.Unlock()
+	if early != 0 {
+		t.Fatal("done before node.done()")
+	}
+	c.waitFor(t, "done", func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.done) == 1 })
+	// A comment mentioning node.done() does not count.
+	c2 := newFnCtx()
+	n2 := startFn(t, fnConfig("// node.done()\nreturn msg;"), c2)
+	_ = n2.Input(c2, message(`{"_msgid":"m1"}`))
+	if len(c2.done) != 1 {
+		t.Fatal("not done after return")
+	}
+}
+
+func TestFunctionNonMessageNotSent(t *testing.T) {
+	out, c := runFn(t, `return [["x", 5, msg]];`, `{"_msgid":"m1"}`)
+	if len(out) != 1 {
+		t.Fatalf("got %v", out)
+	}
+	got := strings.Join(c.errTexts(), "|")
+	if got != "Function tried to send a message of type string|Function tried to send a message of type number" {
+		t.Fatal(got)
+	}
+	if c.errs[0].m != nil {
+		t.Fatal("non-message errors are logged, not sent to catch nodes")
+	}
+}
+
+func TestFunctionAPIs(t *testing.T) {
+	body := `
+	const b = Buffer.from('héllo', 'latin1');
+	msg.payload = [
+		b.length, b.toString('latin1'), Buffer.from('hi', 'utf16le').toString('hex'),
+		util.format('%s-%d-%j', 'a', 2, {x: 1}), util.inspect({a: [1, 'two']}),
+		RED.util.getMessageProperty(msg, 'msg.deep.a[1]'), typeof RED.util.generateId(),
+		env.get('E1'), new URL('https://x.org/p?q=1').searchParams.get('q'),
+		RED.util.setMessageProperty(msg, 'made.here[0].x', 1), Buffer.compare(Buffer.from([1]), Buffer.from([2])),
+	];
+	context.global.set('g', 1);
+	msg.g = global.get('g');
+	return msg;`
+	c := newFnCtx()
+	c.env["E1"] = "v1"
+	n := startFn(t, fnConfig(body), c)
+	_ = n.Input(c, message(`{"_msgid":"m1","deep":{"a":[0,"one"]}}`))
+	// setMessageProperty runs while the array is built, before the
+	// assignment to payload: "made" comes first, as in Node-RED.
+	want := `0:{"_msgid":"m1","deep":{"a":[0,"one"]},"made":{"here":[{"x":1}]},"payload":[5,"héllo","68006900","a-2-{\"x\":1}","{ a: [ 1, 'two' ] }","one","string","v1","1",true,-1],"g":1}`
+	if got := c.sentJSON(); len(got) != 1 || got[0] != want {
+		t.Fatalf("got  %v\nwant %s\nerrors %v", got, want, c.errTexts())
+	}
+}
