@@ -67,9 +67,6 @@ const brokerHelp = "A connection to an MQTT broker, shared by every `mqtt in` an
 
 // Tunables; variables so that tests can shorten them.
 var (
-	// reconnectMin is the first pause after a lost connection or a failed
-	// attempt; each failure doubles it up to mqttReconnectTime.
-	reconnectMin = 500 * time.Millisecond
 	// closeWait bounds the close message and DISCONNECT on the way out, as
 	// Node-RED's 2 s.
 	closeWait = 2 * time.Second
@@ -80,6 +77,15 @@ var (
 	// broker may send before we acknowledge.
 	receiveMax uint16 = 1000
 )
+
+// reconnectMin is the first pause after a lost connection or a failed
+// attempt; each failure doubles it up to mqttReconnectTime. Atomic so that
+// tests can change it while connections run.
+var reconnectMin atomic.Int64
+
+func init() { setReconnectMin(500 * time.Millisecond) }
+
+func setReconnectMin(d time.Duration) { reconnectMin.Store(int64(d)) }
 
 type connState int
 
@@ -110,6 +116,7 @@ type broker struct {
 	status  node.Status
 	changed chan struct{} // closed and replaced at every state change
 	loop    *connLoop     // the running connection, nil when idle
+	linkUp  bool          // the loop's connection is up (subscriptions can go)
 	info    connInfo
 	aliases map[uint16]string
 	subs    map[string]*topicSubs
@@ -148,8 +155,13 @@ func newBroker(cfg *node.Config) (node.Node, error) {
 		}
 	}
 	b.q = newInbox(b)
+	running.Store(b, struct{}{})
 	return b, nil
 }
+
+// running lists the broker nodes built and not closed, so that tests can
+// look inside them.
+var running sync.Map
 
 func checkPublishTopic(v any, _ *node.Config) error {
 	s, _ := v.(string)
@@ -197,7 +209,9 @@ func (b *broker) register(c node.Ctx) {
 	auto := b.opts.autoConnect == true
 	b.mu.Unlock()
 	if first && auto {
+		// connect shows its state on every user, this one included.
 		b.connect()
+		return
 	}
 	b.statusMu.Lock()
 	b.mu.Lock()
@@ -283,7 +297,13 @@ func (b *broker) connect() {
 		keepalive: d.keepalive, clean: d.clean, protocol: d.protocol, will: opts.will,
 		connectProps: d.connectProps, sessionExp: d.sessionExp, receiveMax: receiveMax,
 	}
-	h := handlers{message: b.q.put}
+	h := handlers{message: b.q.put, busy: func(on bool) {
+		if on {
+			b.awaitStart()
+		} else {
+			b.awaitEnd()
+		}
+	}}
 	var t transport
 	if d.protocol == 5 {
 		t = newV5(cfg, h)
@@ -340,7 +360,7 @@ func (b *broker) backoff(n int) time.Duration {
 			}
 		}
 	}
-	d := reconnectMin
+	d := time.Duration(reconnectMin.Load())
 	for i := 1; i < n && d < limit; i++ {
 		d *= 2
 	}
@@ -395,12 +415,15 @@ func (b *broker) run(ctx context.Context, l *connLoop) {
 		if b.loop == l {
 			b.info = ci
 			b.aliases = map[uint16]string{}
+			b.linkUp = true
 		}
 		b.mu.Unlock()
+		// Subscriptions first, so that "connected" means messages flow.
+		b.resubscribe(ctx, l)
 		if !b.setState(l, stateConnected, statusConnected) {
 			return
 		}
-		go b.onConnected(ctx, l)
+		go b.sendBirth(ctx, l)
 		select {
 		case <-l.t.lost():
 			why := l.t.why()
@@ -412,6 +435,11 @@ func (b *broker) run(ctx context.Context, l *connLoop) {
 			} else {
 				info("Disconnected from broker: " + where)
 			}
+			b.mu.Lock()
+			if b.loop == l {
+				b.linkUp = false
+			}
+			b.mu.Unlock()
 			b.setState(l, stateConnecting, statusDisconnected)
 			if !sleepCtx(ctx, b.backoff(1)) {
 				return
@@ -423,26 +451,36 @@ func (b *broker) run(ctx context.Context, l *connLoop) {
 	}
 }
 
-// onConnected renews the subscriptions and sends the birth message.
-func (b *broker) onConnected(ctx context.Context, l *connLoop) {
+// resubscribe renews every subscription on a new connection.
+func (b *broker) resubscribe(ctx context.Context, l *connLoop) {
 	b.mu.Lock()
 	reqs := b.subReqsLocked(nil)
+	b.mu.Unlock()
+	if len(reqs) == 0 {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b.awaitStart()
+	err := l.t.subscribe(sctx, reqs)
+	b.awaitEnd()
+	if err != nil && ctx.Err() == nil {
+		_, warn := b.logger()
+		warn("subscribing failed", "err", err)
+	}
+}
+
+// sendBirth publishes the birth message of a new connection.
+func (b *broker) sendBirth(ctx context.Context, l *connLoop) {
+	b.mu.Lock()
 	birth := b.opts.birth
 	b.mu.Unlock()
-	if len(reqs) > 0 {
-		b.awaitStart()
-		err := l.t.subscribe(ctx, reqs)
-		b.awaitEnd()
-		if err != nil && ctx.Err() == nil {
-			_, warn := b.logger()
-			warn("subscribing failed", "err", err)
-		}
+	if birth == nil {
+		return
 	}
-	if birth != nil {
-		if _, err := b.publishOn(ctx, l, birth); err != nil && ctx.Err() == nil {
-			_, warn := b.logger()
-			warn("birth message not sent", "err", err)
-		}
+	if _, err := b.publishOn(ctx, l, birth); err != nil && ctx.Err() == nil {
+		_, warn := b.logger()
+		warn("birth message not sent", "err", err)
 	}
 }
 
@@ -469,6 +507,7 @@ func (b *broker) disconnect(ctx context.Context) {
 	b.mu.Lock()
 	if b.loop == l {
 		b.loop = nil
+		b.linkUp = false
 	}
 	b.mu.Unlock()
 	l.cancel()
@@ -525,6 +564,7 @@ func (b *broker) Close(ctx context.Context, removed bool) error {
 	b.disconnect(ctx)
 	close(b.stopped)
 	b.q.close()
+	running.Delete(b)
 	return nil
 }
 

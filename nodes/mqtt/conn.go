@@ -93,7 +93,9 @@ type transport interface {
 type handlers struct {
 	// message gets every PUBLISH received; it may block only briefly.
 	message func(p *inPub)
-	log     func(text string, args ...any)
+	// busy brackets calls that may wait for the broker's acks (an MQTT 5
+	// publish waits for send quota), so the reader keeps reading meanwhile.
+	busy func(bool)
 }
 
 // transportConfig is what both transports need to connect.

@@ -123,7 +123,10 @@ func (t *v3conn) connect(ctx context.Context) (connInfo, error) {
 		return connInfo{}, ctx.Err()
 	}
 	if err := tok.Error(); err != nil {
-		return connInfo{}, fmt.Errorf("connection refused: %w", err)
+		if ct, ok := tok.(*pahomqtt.ConnectToken); ok && ct.ReturnCode() > 0 && ct.ReturnCode() < 0x80 {
+			return connInfo{}, fmt.Errorf("connection refused: %w (return code %d)", err, ct.ReturnCode())
+		}
+		return connInfo{}, err
 	}
 	t.mu.Lock()
 	t.up = true

@@ -326,6 +326,10 @@ func (t *v5conn) publish(ctx context.Context, p *outPub) (pending, error) {
 		return donePending{}, nil
 	}
 	ch := make(chan packets.ControlPacket, 1)
+	if t.h.busy != nil {
+		t.h.busy(true)
+		defer t.h.busy(false)
+	}
 	t.pubMu.Lock()
 	t.sess.setNext(ch)
 	_, err := cli.PublishWithOptions(ctx, pp, paho.PublishOptions{Method: paho.PublishMethod_AsyncSend})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/sluicehq/sluice/nodes/core" // catch, status and complete nodes
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
@@ -34,7 +35,7 @@ func init() {
 		return mqtestPass{delay: time.Duration(ms * float64(time.Millisecond))}, nil
 	}})
 	// Shorter pauses so the reconnect tests are quick.
-	reconnectMin = 100 * time.Millisecond
+	setReconnectMin(100 * time.Millisecond)
 }
 
 type harness struct {
@@ -129,15 +130,23 @@ func (h *harness) nothing(id string, d time.Duration) {
 	}
 }
 
-// waitStatus waits until node id shows a status whose text contains want.
+// waitStatus waits until node id shows connected, connecting or
+// disconnected, or a status whose text contains want.
 func (h *harness) waitStatus(id, want string, within time.Duration) node.Status {
 	h.t.Helper()
 	deadline := time.After(within)
 	var seen []string
+	match := func(text string) bool {
+		switch want {
+		case "connected", "connecting", "disconnected":
+			return text == "node-red:common.status."+want
+		}
+		return strings.Contains(text, want)
+	}
 	for {
 		select {
 		case s := <-h.statuses(id):
-			if strings.Contains(s.Text, want) {
+			if match(s.Text) {
 				return s
 			}
 			seen = append(seen, s.Text)

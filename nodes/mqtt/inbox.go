@@ -11,13 +11,12 @@ import (
 // inbox takes what the broker sends and feeds it to the flows on one
 // goroutine, in order, waiting (Acquire) while the flows are saturated.
 //
-// The client's reader must never wait on the flows for long: the acks of
-// our own publishes arrive on the same connection, behind the messages, and
-// an mqtt out node waiting for one would never see it. So QoS 1 and 2
-// messages are always taken (the broker sends no more than its in-flight
-// window ahead of our acks, which wait for the flows), and QoS 0 messages
-// stop the reader only once highWater of them wait and nothing of ours is
-// waiting for an answer from the broker.
+// When highWater messages wait here, the client's reader stops, so the
+// broker holds the rest (brokers do not keep to their in-flight window:
+// mosquitto sends twenty more for every acknowledgement). But the acks of
+// our own publishes and subscriptions arrive on the same connection, behind
+// those messages: while anything of ours is blocked waiting for one
+// (awaiting), the reader goes on, or it would wait for itself.
 type inbox struct {
 	b *broker
 
@@ -29,6 +28,7 @@ type inbox struct {
 	closed  bool
 	parked  []parked
 	dropped int64
+	peak    int // the longest the queue has been (tests)
 	wake    chan struct{}
 
 	ctx    context.Context
@@ -60,7 +60,7 @@ func newInbox(b *broker) *inbox {
 // put is called by the client's reader for every PUBLISH.
 func (q *inbox) put(p *inPub) {
 	q.mu.Lock()
-	for p.qos == 0 && len(q.q) >= highWater && q.b.awaiting.Load() == 0 && !q.closed {
+	for len(q.q) >= highWater && q.b.awaiting.Load() == 0 && !q.closed {
 		q.waiters++
 		q.cond.Wait()
 		q.waiters--
@@ -81,6 +81,9 @@ func (q *inbox) put(p *inPub) {
 		return
 	}
 	q.q = append(q.q, p)
+	if len(q.q) > q.peak {
+		q.peak = len(q.q)
+	}
 	first := len(q.q) == 1
 	q.mu.Unlock()
 	if first {

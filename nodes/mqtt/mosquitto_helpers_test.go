@@ -57,7 +57,24 @@ type mosquitto struct {
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
-	log *bytes.Buffer
+	log *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startMosquitto runs a broker; extra is appended to the listener's config
@@ -66,7 +83,9 @@ func startMosquitto(t testing.TB, extra string) *mosquitto {
 	t.Helper()
 	m := &mosquitto{t: t, bin: tool(t, "mosquitto"), port: freePort(t), dir: t.TempDir()}
 	m.conf = filepath.Join(m.dir, "mosquitto.conf")
-	cfg := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\npersistence_location %s/\n%s\n", m.port, m.dir, extra)
+	// user root: run as root (as CI does), mosquitto would otherwise switch
+	// to its own user and not read the test's files.
+	cfg := fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\npersistence_location %s/\n%s\n", m.port, m.dir, extra)
 	if err := os.WriteFile(m.conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +98,7 @@ func (m *mosquitto) start() {
 	m.t.Helper()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.log = &bytes.Buffer{}
+	m.log = &lockedBuffer{}
 	cmd := exec.Command(m.bin, "-c", m.conf)
 	cmd.Stdout, cmd.Stderr = m.log, m.log
 	if err := cmd.Start(); err != nil {

@@ -44,7 +44,7 @@ const outHelp = "Publishes `msg.payload` to an MQTT broker.\n\n" +
 
 // outWindow is how many publishes one node may have waiting for the
 // broker's answer before it stops taking messages.
-const outWindow = 1000
+const outWindow = 4096
 
 // overflow is how many QoS 0 messages may wait when the reader cannot stop
 // (our own publishes wait for answers on the same connection); past it QoS
@@ -70,10 +70,9 @@ type outNode struct {
 }
 
 type outItem struct {
-	m   *msg.Msg
-	p   *outPub
-	pd  pending
-	ack bool // counted in the broker's awaiting
+	m  *msg.Msg
+	p  *outPub
+	pd pending
 }
 
 func newOut(cfg *node.Config) (node.Node, error) {
@@ -150,16 +149,22 @@ func (n *outNode) Input(c node.Ctx, m *msg.Msg) error {
 		c.Done(m, nil)
 		return nil
 	}
-	it := &outItem{m: m, p: p, ack: p.qos > 0}
-	if it.ack {
-		n.b.awaitStart()
-	}
+	it := &outItem{m: m, p: p}
 	pd, err := n.b.submit(n.ctx, p)
 	if err != nil {
 		n.finish(it, err)
 		return nil
 	}
 	it.pd = pd
+	select {
+	case n.pend <- it:
+		return nil
+	default:
+	}
+	// The window is full: only the broker's acks free it, so the reader
+	// must keep reading while we wait.
+	n.b.awaitStart()
+	defer n.b.awaitEnd()
 	select {
 	case n.pend <- it:
 	case <-n.ctx.Done():
@@ -198,9 +203,6 @@ func (n *outNode) complete() {
 }
 
 func (n *outNode) finish(it *outItem, err error) {
-	if it.ack {
-		n.b.awaitEnd()
-	}
 	if n.ctx.Err() != nil {
 		// Stopping: the source learns the message was not delivered, no
 		// catch node needs to hear of it.

@@ -94,7 +94,7 @@ func (b *broker) subscribe(ctx context.Context, s *subscription) error {
 		b.nextID++
 	}
 	l := b.loop
-	connected := b.state == stateConnected
+	connected := b.linkUp
 	reqs := b.subReqsLocked([]string{s.topic})
 	b.mu.Unlock()
 	b.q.retry()
@@ -138,7 +138,7 @@ func (b *broker) unsubscribe(ctx context.Context, topic, ref string, removeClien
 		}
 	}
 	l := b.loop
-	connected := b.state == stateConnected
+	connected := b.linkUp
 	if unsub {
 		delete(b.subIDs, topic)
 	}
