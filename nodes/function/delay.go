@@ -43,6 +43,8 @@ func init() {
 			{Name: "allowrate", Kind: node.KindBool, Default: false, Label: "Allow msg.rate to override the rate"},
 			{Name: "outputs", Kind: node.KindNumber, Default: 1},
 		},
+		// Node-RED's node copies its name, so errors show "name": "".
+		NameAlways: true,
 		Help: delayHelp,
 		New:  newDelay,
 	})

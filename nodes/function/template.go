@@ -29,6 +29,8 @@ func init() {
 			{Name: "template", Kind: node.KindString, Default: "This is the payload: {{payload}} !", Label: "Template"},
 			{Name: "output", Kind: node.KindString, Default: "str", Options: []string{"str", "json", "yaml"}, Label: "Output as"},
 		},
+		// Node-RED's node copies its name, so errors show "name": "".
+		NameAlways: true,
 		Help: templateHelp,
 		New:  newTemplate,
 	})
