@@ -9,6 +9,10 @@ need go golang
 need git git
 need chromium chromium # editor browser test (web/browser_test.go)
 need node nodejs
+# mosquitto lives in /usr/sbin, which a non-root PATH may lack.
+need_sbin() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || missing+=("$2"); }
+need_sbin mosquitto mosquitto # MQTT tests (nodes/mqtt, runtime/mqttbroker)
+need mosquitto_pub mosquitto-clients # MQTT tests: independent clients
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "${CI:-}" = "true" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing[*]}"
