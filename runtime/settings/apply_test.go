@@ -185,3 +185,24 @@ func TestApplyEnv(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestMQTTListen(t *testing.T) {
+	s := Default()
+	if err := s.Apply("mqttListen", "127.0.0.1:1883, ws://0.0.0.0:9001"); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.MQTTListen, []string{"127.0.0.1:1883", "ws://0.0.0.0:9001"}) {
+		t.Fatalf("mqttListen %q", s.MQTTListen)
+	}
+	if got := get(t, s, "mqttListen"); got != `["127.0.0.1:1883","ws://0.0.0.0:9001"]` {
+		t.Fatalf("effective %s", got)
+	}
+	if err := s.ApplyEnv([]string{"SLUICE_MQTT_LISTEN=:1884"}); err != nil || !reflect.DeepEqual(s.MQTTListen, []string{":1884"}) {
+		t.Fatalf("env: %v %q", err, s.MQTTListen)
+	}
+	for _, bad := range []string{"1883", "localhost", "http://x:1", "h:99999"} {
+		if err := s.Apply("mqttListen", bad); err == nil || !strings.Contains(err.Error(), "mqttListen[0]: expected host:port") {
+			t.Errorf("%q: want an error naming the address, got %v", bad, err)
+		}
+	}
+}

@@ -1,6 +1,11 @@
 package settings
 
 import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
 	"github.com/sluicehq/sluice/runtime/creds"
 	"github.com/sluicehq/sluice/runtime/msg"
 )
@@ -145,6 +150,37 @@ func decodeMaxInflight(d *dec, path string, v any) {
 	}
 }
 
+// decodeMQTTListen takes the embedded broker's addresses: host:port, with
+// mqtt:// or tcp:// for MQTT over TCP, ws:// for websockets.
+func decodeMQTTListen(d *dec, path string, v any) {
+	if v == nil || v == false {
+		d.s.MQTTListen = nil
+		return
+	}
+	l, ok := d.strList(path, v)
+	if !ok {
+		return
+	}
+	for i, a := range l {
+		hostPort := a
+		if scheme, rest, found := strings.Cut(a, "://"); found {
+			switch strings.ToLower(scheme) {
+			case "mqtt", "tcp", "ws":
+			default:
+				d.fail(fmt.Sprintf("%s[%d]", path, i), "expected host:port, mqtt://host:port or ws://host:port, got %q", a)
+				return
+			}
+			hostPort = strings.TrimSuffix(rest, "/")
+		}
+		_, port, err := net.SplitHostPort(hostPort)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			d.fail(fmt.Sprintf("%s[%d]", path, i), "expected host:port, mqtt://host:port or ws://host:port, got %q", a)
+			return
+		}
+	}
+	d.s.MQTTListen = l
+}
+
 func decodeNodesExcludes(d *dec, path string, v any) {
 	if v == nil {
 		return
@@ -246,6 +282,13 @@ func effective(s *Settings, d *dec) *msg.Object {
 	e.Set("functionGlobalContext", s.FunctionGlobalContext.Clone())
 	e.Set("functionTimeout", s.FunctionTimeout)
 	e.Set("maxInflight", float64(s.MaxInflight))
+	if s.MQTTListen != nil {
+		l := make([]any, len(s.MQTTListen))
+		for i, a := range s.MQTTListen {
+			l[i] = a
+		}
+		e.Set("mqttListen", l)
+	}
 	if s.NodesExcludes != nil {
 		l := make([]any, len(s.NodesExcludes))
 		for i, n := range s.NodesExcludes {

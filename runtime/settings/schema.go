@@ -58,6 +58,7 @@ func init() {
 		"logging":                   {kObject, decodeLogging},
 		"nodesExcludes":             {kStringList, decodeNodesExcludes},
 		"maxInflight":               {kNumber, decodeMaxInflight},
+		"mqttListen":                {kStringList, decodeMQTTListen},
 	}
 }
 

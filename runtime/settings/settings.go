@@ -84,6 +84,10 @@ type Settings struct {
 	// MaxInflight is how many messages may be in flight before sources
 	// pause (a Sluice setting).
 	MaxInflight int
+	// MQTTListen lists the addresses of the embedded MQTT broker
+	// ("host:port" for MQTT over TCP, "ws://host:port" for websockets); none
+	// runs no broker (a Sluice setting).
+	MQTTListen []string
 
 	// Raw is the data as written in the file, with Apply/ApplyEnv overrides
 	// merged in: no defaults, no normalisation. Get gives effective values.
