@@ -1,0 +1,116 @@
+// Package mqttbroker runs an MQTT 3.1, 3.1.1 and 5 broker inside the Sluice
+// process (github.com/mochi-mqtt/server), for a gateway that needs one and
+// has nothing else to run it: `sluice run --mqtt-listen 127.0.0.1:1883` or
+// the mqttListen setting. It accepts every client: put it on a loopback or
+// otherwise trusted address.
+package mqttbroker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Broker is a running embedded broker.
+type Broker struct {
+	srv   *mochi.Server
+	addrs []string
+}
+
+// Start listens on every address ("host:port" or "mqtt://host:port" for
+// MQTT over TCP, "ws://host:port" for MQTT over websockets) and serves
+// until Close. An address that cannot be listened on is an error naming it,
+// and nothing is left running.
+func Start(addrs []string, log *slog.Logger) (*Broker, error) {
+	if len(addrs) == 0 {
+		return nil, errors.New("mqtt broker: no address to listen on")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	srv := mochi.New(&mochi.Options{
+		// Connects and disconnects are info in mochi: too much for a log
+		// that is about the flows.
+		Logger: slog.New(quiet{log.With("component", "mqtt broker").Handler()}),
+	})
+	if err := srv.AddHook(new(allowAll), nil); err != nil {
+		return nil, fmt.Errorf("mqtt broker: %w", err)
+	}
+	b := &Broker{srv: srv}
+	for i, a := range addrs {
+		l, err := listener(fmt.Sprintf("l%d", i), a)
+		if err == nil {
+			err = srv.AddListener(l)
+		}
+		if err != nil {
+			_ = srv.Close()
+			return nil, fmt.Errorf("mqtt broker: cannot listen on %s: %w", a, err)
+		}
+		b.addrs = append(b.addrs, l.Protocol()+"://"+l.Address())
+	}
+	if err := srv.Serve(); err != nil {
+		_ = srv.Close()
+		return nil, fmt.Errorf("mqtt broker: %w", err)
+	}
+	return b, nil
+}
+
+func listener(id, addr string) (listeners.Listener, error) {
+	scheme, hostPort, found := strings.Cut(addr, "://")
+	if !found {
+		scheme, hostPort = "mqtt", addr
+	}
+	hostPort = strings.TrimSuffix(hostPort, "/")
+	if _, _, err := net.SplitHostPort(hostPort); err != nil {
+		return nil, err
+	}
+	switch strings.ToLower(scheme) {
+	case "mqtt", "tcp":
+		return listeners.NewTCP(listeners.Config{Type: listeners.TypeTCP, ID: id, Address: hostPort}), nil
+	case "ws":
+		// mochi's websocket listener binds in Serve and only logs a
+		// failure there; try the address first so that it is an error.
+		l, err := net.Listen("tcp", hostPort)
+		if err != nil {
+			return nil, err
+		}
+		_ = l.Close()
+		return listeners.NewWebsocket(listeners.Config{Type: listeners.TypeWS, ID: id, Address: hostPort}), nil
+	}
+	return nil, fmt.Errorf("unsupported scheme %q (mqtt:// or ws://)", scheme)
+}
+
+// Addrs are the addresses listened on, as URLs ("tcp://127.0.0.1:1883").
+func (b *Broker) Addrs() []string { return b.addrs }
+
+// Close disconnects every client and stops listening.
+func (b *Broker) Close() error { return b.srv.Close() }
+
+// quiet passes on warnings and errors only.
+type quiet struct{ slog.Handler }
+
+func (q quiet) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+
+func (q quiet) WithAttrs(a []slog.Attr) slog.Handler { return quiet{q.Handler.WithAttrs(a)} }
+func (q quiet) WithGroup(n string) slog.Handler      { return quiet{q.Handler.WithGroup(n)} }
+
+// allowAll lets every client connect, publish and subscribe (mochi's own
+// allow-all hook lives in a package that needs a YAML library).
+type allowAll struct{ mochi.HookBase }
+
+func (*allowAll) ID() string { return "allow-all" }
+
+func (*allowAll) Provides(b byte) bool { return b == mochi.OnConnectAuthenticate || b == mochi.OnACLCheck }
+
+func (*allowAll) OnConnectAuthenticate(*mochi.Client, packets.Packet) bool { return true }
+
+func (*allowAll) OnACLCheck(*mochi.Client, string, bool) bool { return true }
