@@ -109,7 +109,9 @@ type allowAll struct{ mochi.HookBase }
 
 func (*allowAll) ID() string { return "allow-all" }
 
-func (*allowAll) Provides(b byte) bool { return b == mochi.OnConnectAuthenticate || b == mochi.OnACLCheck }
+func (*allowAll) Provides(b byte) bool {
+	return b == mochi.OnConnectAuthenticate || b == mochi.OnACLCheck
+}
 
 func (*allowAll) OnConnectAuthenticate(*mochi.Client, packets.Packet) bool { return true }
 
