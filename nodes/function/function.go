@@ -240,6 +240,7 @@ func (n *fnNode) Start(c node.Ctx) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.c = c
+	n.api.path = n.vm.ToValue(c.Path())
 	n.guard.start(n)
 	if n.ini == nil {
 		return nil
@@ -290,6 +291,7 @@ func (n *fnNode) Input(c node.Ctx, m *msg.Msg) error {
 	defer n.mu.Unlock()
 	if n.c == nil {
 		n.c = c
+		n.api.path = n.vm.ToValue(c.Path())
 		n.guard.start(n)
 	}
 	switch {

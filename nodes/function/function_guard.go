@@ -51,6 +51,7 @@ type guard struct {
 	timeout  time.Duration
 	memLimit uint64
 	running  bool
+	depth    int // entries nest when a Go callback calls back into the code
 	since    time.Time
 	seq      uint64
 	// heap baseline for the current entry, taken when the watchdog first
@@ -97,17 +98,23 @@ func (g *guard) stop() { watch.remove(g) }
 
 func (g *guard) begin() {
 	g.mu.Lock()
-	g.running = true
-	g.seq++
-	g.since = time.Now()
+	g.depth++
+	if g.depth == 1 {
+		g.running = true
+		g.seq++
+		g.since = time.Now()
+	}
 	g.mu.Unlock()
 	watch.poke()
 }
 
 func (g *guard) end() {
 	g.mu.Lock()
-	g.running = false
-	g.vm.ClearInterrupt()
+	g.depth--
+	if g.depth == 0 {
+		g.running = false
+		g.vm.ClearInterrupt()
+	}
 	g.mu.Unlock()
 }
 

@@ -556,3 +556,22 @@ func TestFunctionAPIs(t *testing.T) {
 		t.Fatalf("got  %v\nwant %s\nerrors %v", got, want, c.errTexts())
 	}
 }
+
+// goOpaque stands for a Go value a message carries (an HTTP response).
+type goOpaque struct{ n int }
+
+func TestFunctionKeepsGoValues(t *testing.T) {
+	c := newFnCtx()
+	n := startFn(t, fnConfig(`return {payload: 1, res: msg.res, list: [msg.res]};`), c)
+	res := &goOpaque{n: 7}
+	m := message(`{"_msgid":"m1"}`)
+	m.Set("res", res)
+	_ = n.Input(c, m)
+	if len(c.sent) != 1 {
+		t.Fatalf("sent %v", c.sentJSON())
+	}
+	out := c.sent[0].m
+	if out.Value("res") != any(res) || out.Value("list").([]any)[0] != any(res) {
+		t.Fatalf("Go value not kept: %#v", out.Value("res"))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -427,8 +428,32 @@ func (b *bridge) fromJS(val goja.Value, at slot) (gv any, obj *goja.Object) {
 		if b.isUint8(o) {
 			return o.Export().([]byte), o
 		}
+	default:
+		if goValue(o.ExportType()) {
+			// A Go value of the runtime's (an HTTP request or response, a
+			// websocket session) read from a message: put back as itself.
+			return o.Export(), nil
+		}
 	}
 	return o, nil
+}
+
+// goValue reports whether t is the type of a Go value shown to the code
+// through reflection, as opposed to a JavaScript object's export type.
+func goValue(t reflect.Type) bool {
+	if t == nil {
+		return false
+	}
+	k := t.Kind()
+	if k == reflect.Pointer {
+		t = t.Elem()
+		k = t.Kind()
+	}
+	if k != reflect.Struct {
+		return false
+	}
+	pkg := t.PkgPath()
+	return pkg != "" && !strings.HasPrefix(pkg, "github.com/dop251/") && pkg != "time" && pkg != "math/big"
 }
 
 // isUint8 tells Buffers and Uint8Arrays from other values exporting bytes.
