@@ -19,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/flowfile"
+	"github.com/sluicehq/sluice/runtime/mqttbroker"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 	"github.com/sluicehq/sluice/runtime/settings"
@@ -36,6 +37,7 @@ func cmdRun(args []string) int {
 	fl.StringVar(settingsFile, "settings", "", "same as -s")
 	safe := fl.Bool("safe", false, "safe mode: serve, but start no flow")
 	headless := fl.Bool("headless", false, "no editor and no admin API")
+	mqttListen := fl.String("mqtt-listen", "", "run an embedded MQTT broker on host:port or ws://host:port, comma-separated (settings mqttListen)")
 	pos, err := parseInterleaved(fl, args)
 	if err != nil {
 		return 2
@@ -70,6 +72,9 @@ func cmdRun(args []string) int {
 	if err == nil && *host != "" {
 		err = st.Apply("uiHost", *host)
 	}
+	if err == nil && *mqttListen != "" {
+		err = st.Apply("mqttListen", *mqttListen)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sluice: settings:", err)
 		return 1
@@ -78,6 +83,17 @@ func cmdRun(args []string) int {
 	slog.SetDefault(log)
 	for _, ign := range st.Ignored {
 		log.Warn("setting not used by Sluice", "setting", ign)
+	}
+	if len(st.MQTTListen) > 0 {
+		// Up before the flows, which may connect to it; down after them, so
+		// their close messages still go out.
+		mb, err := mqttbroker.Start(st.MQTTListen, log)
+		if err != nil {
+			log.Error("cannot start the MQTT broker", "err", err)
+			return 1
+		}
+		defer mb.Close()
+		log.Info("MQTT broker running", "listen", strings.Join(mb.Addrs(), " "))
 	}
 
 	flowPath := ""
