@@ -28,6 +28,9 @@ type Error struct {
 	offset   int
 	// custom marks a message set by the thrower ($error, $assert).
 	custom bool
+	// tick is when the error was raised (see parallel).
+	tick  int64
+	timed bool
 }
 
 func (e *Error) Error() string {

@@ -22,6 +22,10 @@ type state struct {
 	start     time.Time
 	ticks     uint32
 	now       time.Time
+	// clock counts evaluation steps the way jsonata's awaits order them;
+	// constructors evaluate their items "in parallel" (Promise.all) and
+	// the error reported is the one that would have been thrown first.
+	clock int64
 }
 
 // enter counts one level of evaluation and, now and then, checks the
@@ -35,6 +39,7 @@ func (st *state) enter() error {
 		return &Error{Code: "U1001", Message: "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."}
 	}
 	st.ticks++
+	st.clock++
 	if st.ticks&127 == 0 {
 		return st.check()
 	}
@@ -115,7 +120,7 @@ func (st *state) eval(expr *node, input any, env *frame) (any, error) {
 	}
 	if err != nil {
 		st.depth--
-		return nil, err
+		return nil, st.stamp(err)
 	}
 	for _, p := range expr.predicate {
 		if result, err = st.evalFilter(p.expr, result, env); err != nil {
@@ -142,6 +147,65 @@ func (st *state) eval(expr *node, input any, env *frame) (any, error) {
 	}
 	st.depth--
 	return result, nil
+}
+
+// stamp records when an error was raised, on the evaluation clock.
+func (st *state) stamp(err error) error {
+	if e, ok := err.(*Error); ok && !e.timed {
+		e.timed = true
+		e.tick = st.clock
+	}
+	return err
+}
+
+// parallel runs the items of a constructor as jsonata's Promise.all does:
+// each starts at the same clock, the constructor ends when the slowest
+// does, and the earliest error wins.
+type parallel struct {
+	st      *state
+	start   int64
+	end     int64
+	err     *Error
+	errTick int64
+	other   error
+}
+
+func (st *state) beginParallel() *parallel {
+	return &parallel{st: st, start: st.clock, end: st.clock}
+}
+
+// item starts the next item.
+func (p *parallel) item() { p.st.clock = p.start }
+
+// done records an item's outcome.
+func (p *parallel) done(err error) {
+	if p.st.clock > p.end {
+		p.end = p.st.clock
+	}
+	if err == nil {
+		return
+	}
+	e, ok := err.(*Error)
+	if !ok || e.Code == "U1001" || (e.Code == "" && e.Err != nil && p.st.ctx != nil && p.st.ctx.Err() != nil) {
+		if p.other == nil {
+			p.other = err
+		}
+		return
+	}
+	if p.err == nil || e.tick < p.errTick {
+		p.err, p.errTick = e, e.tick
+	}
+}
+
+func (p *parallel) finish() error {
+	p.st.clock = p.end
+	if p.other != nil {
+		return p.other
+	}
+	if p.err != nil {
+		return p.err
+	}
+	return nil
 }
 
 func (st *state) evalPath(expr *node, input any, env *frame) (any, error) {
@@ -682,9 +746,24 @@ func (st *state) evalUnary(expr *node, input any, env *frame) (any, error) {
 		return nil, e
 	case "[":
 		result := make([]any, 0, len(expr.expressions))
+		var par *parallel
+		if len(expr.expressions) > 1 {
+			par = st.beginParallel()
+		}
 		for _, item := range expr.expressions {
+			if par != nil {
+				par.item()
+			}
 			v, err := st.eval(item, input, env)
-			if err != nil {
+			if par != nil {
+				par.done(err)
+				if par.err != nil || par.other != nil {
+					if par.other != nil {
+						break
+					}
+					continue
+				}
+			} else if err != nil {
 				return nil, err
 			}
 			if isUndef(v) {
@@ -694,6 +773,11 @@ func (st *state) evalUnary(expr *node, input any, env *frame) (any, error) {
 				result = append(result, a...)
 			} else {
 				result = append(result, v)
+			}
+		}
+		if par != nil {
+			if err := par.finish(); err != nil {
+				return nil, err
 			}
 		}
 		if expr.consarray {

@@ -1,5 +1,7 @@
 package jsonata
 
+import "github.com/sluicehq/sluice/runtime/msg"
+
 // frame is a scope of variable bindings; lookups fall through to the
 // enclosing frame and, past the outermost one, to the built-in functions.
 type frame struct {
@@ -8,6 +10,8 @@ type frame struct {
 	vals   []any
 	// shared marks slices borrowed from a tuple: copy them before writing.
 	shared bool
+	// lazy marks the caller's bindings, converted when first looked up.
+	lazy bool
 }
 
 func newFrame(parent *frame) *frame {
@@ -35,6 +39,9 @@ func (f *frame) lookup(name string) any {
 	for fr := f; fr != nil; fr = fr.parent {
 		for i := len(fr.names) - 1; i >= 0; i-- {
 			if fr.names[i] == name {
+				if fr.lazy {
+					return fr.resolve(i)
+				}
 				return fr.vals[i]
 			}
 		}
@@ -89,4 +96,16 @@ func frameFromTuple(env *frame, t *tuple) *frame {
 		vals:   t.vals[:len(t.vals):len(t.vals)],
 		shared: true,
 	}
+}
+
+// resolve converts a caller's binding (a Go function, an int) on first use.
+func (f *frame) resolve(i int) any {
+	v := f.vals[i]
+	switch v.(type) {
+	case nil, bool, float64, string, []any, *msg.Object, undefinedT, []byte, *builtin, *lambda:
+		return v
+	}
+	nv := bindingValue(f.names[i], v)
+	f.vals[i] = nv
+	return nv
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sluicehq/sluice/runtime/jsonataref"
 	"github.com/sluicehq/sluice/runtime/msg"
 )
 
@@ -45,10 +46,9 @@ type Func struct {
 	Signature string
 }
 
-// Function stands for a function value in a result.
-type Function struct{}
-
-func (Function) String() string { return "function" }
+// Function stands for a function value in a result (the reference
+// library's marker, so results of both engines compare equal).
+type Function = jsonataref.Function
 
 // Compile parses expr; a syntax error is an *Error.
 func Compile(expr string) (*Expr, error) {
@@ -104,10 +104,10 @@ func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]a
 			return nil, err
 		}
 	}
-	env := &frame{names: make([]string, 0, len(bindings)+1), vals: make([]any, 0, len(bindings)+1)}
+	env := &frame{names: make([]string, 0, len(bindings)+1), vals: make([]any, 0, len(bindings)+1), lazy: true}
 	for k, v := range bindings {
 		env.names = append(env.names, k)
-		env.vals = append(env.vals, bindingValue(k, v))
+		env.vals = append(env.vals, v)
 	}
 	input = importValue(input)
 	env.names = append(env.names, "$")
@@ -151,6 +151,13 @@ func bindingValue(name string, v any) any {
 		return goFunction(name, f.Fn, f.Signature)
 	case func([]any) (any, error):
 		return goFunction(name, f, "")
+	case jsonataref.Func:
+		return refFunc(name, f)
+	case *jsonataref.Func:
+		return refFunc(name, *f)
+	}
+	if v == jsonataref.Moment {
+		return momentUnavailable
 	}
 	return importValue(v)
 }

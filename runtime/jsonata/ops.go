@@ -403,6 +403,10 @@ func (st *state) evalGroup(pairs [][2]*node, pos int, input any, env *frame) (an
 		}
 	}
 	result := msg.NewObject(index.Len())
+	var par *parallel
+	if index.Len() > 1 {
+		par = st.beginParallel()
+	}
 	for i := 0; i < index.Len(); i++ {
 		key, gi := index.At(i)
 		g := groups[gi.(int)]
@@ -413,12 +417,28 @@ func (st *state) evalGroup(pairs [][2]*node, pos int, input any, env *frame) (an
 			context = t.at
 			genv = frameFromTuple(env, t)
 		}
+		if par != nil {
+			par.item()
+		}
 		v, err := st.eval(pairs[g.exprIndex][1], context, genv)
-		if err != nil {
+		if par != nil {
+			par.done(err)
+			if par.other != nil {
+				break
+			}
+			if par.err != nil {
+				continue
+			}
+		} else if err != nil {
 			return nil, err
 		}
 		if !isUndef(v) {
 			result.Set(key, v)
+		}
+	}
+	if par != nil {
+		if err := par.finish(); err != nil {
+			return nil, err
 		}
 	}
 	return result, nil
@@ -624,6 +644,10 @@ func (st *state) transformer(expr *node, env *frame) any {
 						k, v := uo.At(i)
 						mo.Set(k, v)
 					}
+				} else if uo != nil && uo.Len() > 0 {
+					if err := setOnPrimitive(match, uo.Keys()[0]); err != nil {
+						return nil, err
+					}
 				}
 			}
 			if expr.del != nil {
@@ -654,3 +678,21 @@ func (st *state) transformer(expr *node, env *frame) any {
 }
 
 var transformSig, _ = parseSignature("<(oa):o>")
+
+// setOnPrimitive is the TypeError JavaScript raises when a transform sets a
+// property on a value that cannot hold one.
+func setOnPrimitive(v any, prop string) error {
+	switch t := v.(type) {
+	case nil:
+		return &Error{Message: "Cannot set properties of null (setting '" + prop + "')"}
+	case undefinedT:
+		return &Error{Message: "Cannot set properties of undefined (setting '" + prop + "')"}
+	case string:
+		return &Error{Message: "Cannot create property '" + prop + "' on string '" + t + "'"}
+	case float64:
+		return &Error{Message: "Cannot create property '" + prop + "' on number '" + formatNumber(t) + "'"}
+	case bool:
+		return &Error{Message: "Cannot create property '" + prop + "' on boolean '" + toJSString(t) + "'"}
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/runtime/jsonata"
 	"github.com/sluicehq/sluice/runtime/jsonataref"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
@@ -24,6 +25,10 @@ type JSONataExpr interface {
 	EvalContext(ctx context.Context, input any, bindings map[string]any) (any, error)
 }
 
+// ReferenceJSONata is the jsonata library itself run in goja: exact but
+// slow. NativeJSONata (the default) is checked against it.
+var ReferenceJSONata JSONataEngine = refEngine{}
+
 type refEngine struct{}
 
 func (refEngine) Compile(expr string) (JSONataExpr, error) {
@@ -34,7 +39,21 @@ func (refEngine) Compile(expr string) (JSONataExpr, error) {
 	return e, nil
 }
 
-var engine JSONataEngine = refEngine{}
+// NativeJSONata is runtime/jsonata, a Go evaluator with jsonata 2.2.2's
+// semantics; expressions using $moment run in the reference library.
+var NativeJSONata JSONataEngine = nativeEngine{}
+
+type nativeEngine struct{}
+
+func (nativeEngine) Compile(expr string) (JSONataExpr, error) {
+	e, err := jsonata.CompileNodeRED(expr)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+var engine = NativeJSONata
 
 // SetJSONataEngine replaces the JSONata implementation (for inputs prepared
 // afterwards); call it before flows load.
