@@ -13,6 +13,7 @@ need node nodejs
 need_sbin() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || missing+=("$2"); }
 need_sbin mosquitto mosquitto # MQTT tests (nodes/mqtt, runtime/mqttbroker)
 need mosquitto_pub mosquitto-clients # MQTT tests: independent clients
+need wrk wrk # HTTP load benchmark (bench/http_test.go)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "${CI:-}" = "true" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing[*]}"
