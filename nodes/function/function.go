@@ -381,9 +381,9 @@ func (n *fnNode) settle(v goja.Value, ok, fail func(goja.Value)) {
 		ok(v)
 		return
 	}
-	p, isPromise := o.Export().(*goja.Promise)
-	if !isPromise {
-		if then, isFn := goja.AssertFunction(o.Get("then")); isFn && o.ClassName() != "Array" {
+	if o.ExportType() != tPromise {
+		// Export of a plain object would copy it whole: look for then alone.
+		if then, isFn := goja.AssertFunction(o.Get("then")); isFn {
 			// A thenable returned by plain code: adopt it as await would.
 			_, err := n.enter(func() (goja.Value, error) {
 				return then(o, n.vm.ToValue(func(c goja.FunctionCall) goja.Value { ok(c.Argument(0)); return goja.Undefined() }),
@@ -397,6 +397,7 @@ func (n *fnNode) settle(v goja.Value, ok, fail func(goja.Value)) {
 		ok(v)
 		return
 	}
+	p := o.Export().(*goja.Promise)
 	switch p.State() {
 	case goja.PromiseStateFulfilled:
 		ok(p.Result())

@@ -330,7 +330,8 @@ func (n *fnNode) outMsg(r *run, o *goja.Object, clone bool) *msg.Msg {
 		c.Set("_msgid", r.msgid)
 		return &msg.Msg{Object: c, Track: track}
 	}
-	if p, ok := o.Export().(*objProxy); ok {
+	if o.ExportType() == tObjProxy {
+		p := o.Export().(*objProxy)
 		p.o.Set("_msgid", r.msgid)
 		n.br.flush()
 		if r.m != nil && p.o == r.m.Object {
@@ -411,6 +412,5 @@ func jsTypeName(n *fnNode, v goja.Value) string {
 }
 
 func isFalse(v goja.Value) bool {
-	b, ok := v.Export().(bool)
-	return ok && !b
+	return v.ExportType() == tBool && !v.ToBoolean()
 }

@@ -403,8 +403,23 @@ func TestFunctionCloseClearsTimersAndRunsFinalize(t *testing.T) {
 }
 
 func BenchmarkFunction(b *testing.B) {
+	benchBody(b, `msg.payload.y = msg.payload.x * 2; return msg;`)
+}
+
+// BenchmarkFunctionNewMessage returns a new object: it is converted to a
+// Go message on the way out.
+func BenchmarkFunctionNewMessage(b *testing.B) {
+	benchBody(b, `return {payload: msg.payload.x * 2, topic: "t"};`)
+}
+
+// BenchmarkFunctionAwait takes the async path (promise, job queue).
+func BenchmarkFunctionAwait(b *testing.B) {
+	benchBody(b, `await null; msg.payload.y = msg.payload.x * 2; return msg;`)
+}
+
+func benchBody(b *testing.B, body string) {
 	sink := &fnBenchCtx{fnCtx: newFnCtx()}
-	n := build(b, "function", fnConfig(`msg.payload.y = msg.payload.x * 2; return msg;`)).(*fnNode)
+	n := build(b, "function", fnConfig(body)).(*fnNode)
 	if err := n.Start(sink); err != nil {
 		b.Fatal(err)
 	}

@@ -170,8 +170,8 @@ func (n *fnNode) setTimers() {
 		}
 	}
 	cancel := func(c goja.FunctionCall) goja.Value {
-		if id, ok := c.Argument(0).Export().(int64); ok {
-			n.cancelTimer(id)
+		if a := c.Argument(0); a.ExportType() == tInt64 || a.ExportType() == tFloat64 {
+			n.cancelTimer(a.ToInteger())
 		}
 		return goja.Undefined()
 	}

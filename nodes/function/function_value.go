@@ -38,6 +38,8 @@ var (
 	tObjProxy = reflect.TypeOf((*objProxy)(nil))
 	tArrProxy = reflect.TypeOf((*arrProxy)(nil))
 	tSlice    = reflect.TypeOf([]any(nil))
+	tMap      = reflect.TypeOf(map[string]any(nil))
+	tPromise  = reflect.TypeOf((*goja.Promise)(nil))
 )
 
 // jsFunc stands for a JavaScript function that was put in a message: Go
@@ -487,10 +489,14 @@ func (b *bridge) conv(val goja.Value, depth int) any {
 }
 
 func (b *bridge) convObject(o *goja.Object, depth int) any {
+	et := o.ExportType()
+	if et == tMap && o.ClassName() == "Object" {
+		return b.convPlain(o, depth)
+	}
 	if _, isFn := goja.AssertFunction(o); isFn {
 		return jsFunc{}
 	}
-	switch o.ExportType() {
+	switch et {
 	case tTime:
 		return o.Export().(time.Time)
 	case tSlice:
@@ -507,12 +513,17 @@ func (b *bridge) convObject(o *goja.Object, depth int) any {
 	}
 	// A value with toJSON (URL, a Date subclass, a class of the user's) is
 	// kept as JSON.stringify would write it.
-	if tj, ok := goja.AssertFunction(o.Get("toJSON")); ok && o.ClassName() != "Object" {
+	if tj, ok := goja.AssertFunction(o.Get("toJSON")); ok {
 		v, err := tj(o)
 		if err == nil {
 			return b.conv(v, depth+1)
 		}
 	}
+	return b.convPlain(o, depth)
+}
+
+// convPlain converts an object by its own enumerable properties, in order.
+func (b *bridge) convPlain(o *goja.Object, depth int) any {
 	keys := o.Keys()
 	out := msg.NewObject(len(keys))
 	for _, k := range keys {
