@@ -326,26 +326,45 @@ func (n *fnNode) outMsg(r *run, o *goja.Object, clone bool) *msg.Msg {
 		track = r.m.Track
 	}
 	if clone {
-		c, _ := n.br.cloneGo(n.br.toGo(o)).(*msg.Object)
-		c.Set("_msgid", r.msgid)
+		c, ok := n.br.cloneGo(n.br.toGo(o)).(*msg.Object)
+		if !ok {
+			// A Date or the like sent as a message: nothing to copy.
+			c = msg.NewObject(1)
+		}
+		setMsgID(c, r.msgid)
 		return &msg.Msg{Object: c, Track: track}
 	}
 	if o.ExportType() == tObjProxy {
 		p := o.Export().(*objProxy)
-		p.o.Set("_msgid", r.msgid)
+		setMsgID(p.o, r.msgid)
 		n.br.flush()
 		if r.m != nil && p.o == r.m.Object {
 			return r.m
 		}
 		return &msg.Msg{Object: p.o, Track: track}
 	}
-	_ = o.Set("_msgid", n.br.toJS(r.msgid))
+	if !msg.IsUndefined(r.msgid) {
+		_ = o.Set("_msgid", n.br.toJS(r.msgid))
+	}
 	n.br.flush()
 	obj, _ := n.br.toGo(o).(*msg.Object)
 	if obj == nil {
-		obj = msg.NewObject(0)
+		obj = msg.NewObject(1)
 	}
+	setMsgID(obj, r.msgid)
 	return &msg.Msg{Object: obj, Track: track}
+}
+
+// setMsgID gives a sent message the _msgid of the message being handled;
+// without one the engine assigns a new id, as Node-RED's send does.
+func setMsgID(o *msg.Object, id any) {
+	if msg.IsUndefined(id) {
+		if v, ok := o.Get("_msgid"); ok && msg.IsUndefined(v) {
+			o.Delete("_msgid")
+		}
+		return
+	}
+	o.Set("_msgid", id)
 }
 
 // listOf returns the elements of a JavaScript array (native or a proxy),
