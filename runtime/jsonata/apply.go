@@ -116,6 +116,9 @@ func (st *state) evalFunction(expr *node, input any, env *frame, applyTo *any) (
 		if err != nil {
 			return nil, err
 		}
+		if b, ok := v.(*builtin); ok && !b.plain {
+			v = st.wrapArgument(b, env)
+		}
 		args = append(args, v)
 	}
 	procName, hasName := procedureName(expr.procedure)
@@ -460,4 +463,13 @@ func (st *state) evalApply(expr *node, input any, env *frame) (any, error) {
 // context value.
 func (st *state) callFunction(c *call, fn any, args []any) (any, error) {
 	return st.apply(fn, args, nil, c.env, site{})
+}
+
+// wrapArgument is the closure jsonata wraps a function argument in: called
+// later, the function sees no context value (null), so a built-in's "-"
+// parameters are not filled from the caller's context.
+func (st *state) wrapArgument(b *builtin, env *frame) *builtin {
+	return &builtin{name: b.name, nargs: b.nargs, params: b.params, plain: true, fn: func(c *call, args []any) (any, error) {
+		return st.apply(b, args, nil, env, site{})
+	}}
 }

@@ -192,6 +192,9 @@ func (e *Error) field(name string) (any, bool) {
 // populateMessage fills Message from the code's template: {{{x}}} inserts
 // the field as text, {{x}} as JSON.
 func (e *Error) populateMessage() {
+	if e.custom {
+		return
+	}
 	tpl, ok := errorMessages[e.Code]
 	if !ok {
 		return

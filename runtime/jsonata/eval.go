@@ -80,7 +80,7 @@ func (st *state) eval(expr *node, input any, env *frame) (any, error) {
 	case ntWildcard:
 		result = evalWildcard(input)
 	case ntDescendant:
-		result = evalDescendants(input)
+		result, err = evalDescendants(input)
 	case ntParent:
 		result = env.lookup(expr.slot.label)
 	case ntCondition:
@@ -587,7 +587,7 @@ func lookupField(input any, key string) any {
 	switch t := input.(type) {
 	case *msg.Object:
 		if v, ok := t.Get(key); ok {
-			return v
+			return jsonView(v)
 		}
 	case []byte, *tuple:
 		if v, ok := objectGet(t, key); ok {
@@ -633,6 +633,8 @@ func pushValue(arr any, v any) any {
 	return arr
 }
 
+// flatten spreads nested arrays (which, built only from JSON and
+// constructors, cannot be cyclic without an object in between).
 func flatten(arg any, out []any) []any {
 	if items, ok := asArray(arg); ok {
 		for _, it := range items {
@@ -643,33 +645,43 @@ func flatten(arg any, out []any) []any {
 	return append(out, arg)
 }
 
-func evalDescendants(input any) any {
+func evalDescendants(input any) (any, error) {
 	if isUndef(input) {
-		return undefined
+		return undefined, nil
 	}
 	results := newSeq(0)
-	recurseDescendants(input, results)
-	if len(results.items) == 1 {
-		return results.items[0]
+	if !recurseDescendants(input, results, 0) {
+		return nil, errCyclic()
 	}
-	return results
+	if len(results.items) == 1 {
+		return results.items[0], nil
+	}
+	return results, nil
 }
 
-func recurseDescendants(input any, results *sequence) {
+func recurseDescendants(input any, results *sequence, depth int) bool {
+	if depth > maxValueDepth {
+		return false
+	}
 	items, isArr := asArray(input)
 	if !isArr {
 		results.push(input)
 		if isObject(input) {
 			for _, k := range objectKeys(input) {
 				v, _ := objectGet(input, k)
-				recurseDescendants(v, results)
+				if !recurseDescendants(v, results, depth+1) {
+					return false
+				}
 			}
 		}
-		return
+		return true
 	}
 	for _, m := range items {
-		recurseDescendants(m, results)
+		if !recurseDescendants(m, results, depth+1) {
+			return false
+		}
 	}
+	return true
 }
 
 // appendValues is jsonata's append: undefined disappears, arrays are

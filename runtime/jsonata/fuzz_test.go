@@ -297,6 +297,9 @@ func diff(expr string, input any) string {
 		if re.Code != "" && re.Message != ne.Message {
 			return fmt.Sprintf("same code %s, messages differ: reference %q, native %q", re.Code, re.Message, ne.Message)
 		}
+		if re.Code != "" && (re.Position != ne.Position || re.Token != ne.Token) {
+			return fmt.Sprintf("same error %s, reference at %d token %q, native at %d token %q", re.Code, re.Position, re.Token, ne.Position, ne.Token)
+		}
 		return ""
 	}
 	if !sameValue(want, got) {

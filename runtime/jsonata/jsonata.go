@@ -109,7 +109,7 @@ func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]a
 		env.names = append(env.names, k)
 		env.vals = append(env.vals, v)
 	}
-	input = importValue(input)
+	input = jsonView(input)
 	env.names = append(env.names, "$")
 	env.vals = append(env.vals, input)
 	if items, ok := input.([]any); ok {
@@ -124,7 +124,7 @@ func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]a
 		}
 		return nil, err
 	}
-	return exportValue(res), nil
+	return exportChecked(res)
 }
 
 // importValue makes Go-side variants of msg values uniform.
@@ -139,6 +139,8 @@ func importValue(v any) any {
 		return float64(t)
 	case int64:
 		return float64(t)
+	case time.Time:
+		return v
 	}
 	return v
 }
@@ -176,7 +178,11 @@ func goFunction(name string, fn func([]any) (any, error), sig string) any {
 	b.fn = func(c *call, args []any) (any, error) {
 		in := make([]any, len(args))
 		for i, a := range args {
-			in[i] = exportValue(a)
+			v, err := exportChecked(a)
+			if err != nil {
+				return nil, err
+			}
+			in[i] = v
 		}
 		out, err := fn(in)
 		if err != nil {
@@ -193,52 +199,80 @@ func goFunction(name string, fn func([]any) (any, error), sig string) any {
 	return b
 }
 
+// maxValueDepth bounds walks over values: only a transform that puts an
+// object inside itself makes a cycle, and that must not crash the process.
+const maxValueDepth = 10000
+
+func errCyclic() *Error {
+	return &Error{Message: "JSONata result nested deeper than 10000 levels (cyclic?)"}
+}
+
 // exportValue turns evaluation values into msg values: sequences become
 // []any and functions Function{}. Containers built during the evaluation
 // are fixed in place; input values never hold internal types, so they are
 // only read.
 func exportValue(v any) any {
-	r, _ := export(v)
+	r, _, _ := export(v, 0)
 	return r
 }
 
-func export(v any) (any, bool) {
+func exportChecked(v any) (any, error) {
+	r, _, err := export(v, 0)
+	return r, err
+}
+
+func export(v any, depth int) (any, bool, error) {
+	if depth > maxValueDepth {
+		return nil, false, errCyclic()
+	}
 	switch t := v.(type) {
 	case nil, bool, float64, string, []byte, undefinedT:
-		return v, false
+		return v, false, nil
 	case *sequence:
 		out := t.items
 		if out == nil {
 			out = []any{}
 		}
 		for i, it := range out {
-			if nv, changed := export(it); changed {
+			nv, changed, err := export(it, depth+1)
+			if err != nil {
+				return nil, false, err
+			}
+			if changed {
 				out[i] = nv
 			}
 		}
-		return out, true
+		return out, true, nil
 	case []any:
 		for i, it := range t {
-			if nv, changed := export(it); changed {
+			nv, changed, err := export(it, depth+1)
+			if err != nil {
+				return nil, false, err
+			}
+			if changed {
 				t[i] = nv
 			}
 		}
-		return t, false
+		return t, false, nil
 	case *msg.Object:
 		for i := 0; i < t.Len(); i++ {
 			k, ev := t.At(i)
-			if nv, changed := export(ev); changed {
+			nv, changed, err := export(ev, depth+1)
+			if err != nil {
+				return nil, false, err
+			}
+			if changed {
 				t.Set(k, nv)
 			}
 		}
-		return t, false
+		return t, false, nil
 	case *lambda, *builtin, *regexFn:
-		return Function{}, true
+		return Function{}, true, nil
 	case *tuple:
-		r, _ := export(t.at)
-		return r, true
+		r, _, err := export(t.at, depth+1)
+		return r, true, err
 	case placeholder:
-		return undefined, true
+		return undefined, true, nil
 	}
-	return v, false
+	return v, false, nil
 }

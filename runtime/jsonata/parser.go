@@ -32,10 +32,15 @@ var infixDefault = map[string]bool{
 }
 
 type parser struct {
-	lex  lexer
-	src  []rune
-	node *node // current token
+	lex   lexer
+	src   []rune
+	node  *node // current token
+	depth int
 }
+
+// maxParseDepth bounds the nesting of an expression, so that a hostile one
+// cannot exhaust the Go stack.
+const maxParseDepth = 2000
 
 func parse(src string) (*node, error) {
 	p := &parser{src: []rune(src)}
@@ -116,6 +121,11 @@ func (p *parser) advance(id string, infix bool) (*node, error) {
 }
 
 func (p *parser) expression(rbp int) (*node, error) {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxParseDepth {
+		return nil, &Error{Code: "S0201", Position: p.node.pos, Message: "Expression nested too deeply", custom: true}
+	}
 	t := p.node
 	if _, err := p.advance("", true); err != nil {
 		return nil, err

@@ -16,13 +16,14 @@ type stringifier struct {
 	indent   string
 	replacer bool
 	err      error
+	depth    int
 }
 
 // jsonStringify is JSON.stringify(v); defined is false when the result
 // would be undefined.
 func jsonStringify(v any) (string, bool) {
 	s := &stringifier{}
-	if !s.value(v, "") {
+	if !s.value(v, "") || s.err != nil {
 		return "", false
 	}
 	return s.b.String(), true
@@ -90,6 +91,14 @@ func (s *stringifier) nl(cur string) {
 
 // value writes v and reports whether anything was written.
 func (s *stringifier) value(v any, cur string) bool {
+	s.depth++
+	defer func() { s.depth-- }()
+	if s.depth > maxValueDepth {
+		if s.err == nil {
+			s.err = &Error{Message: "Converting circular structure to JSON"}
+		}
+		return false
+	}
 	v, ok := s.prepare(v)
 	if !ok {
 		return false

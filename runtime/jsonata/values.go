@@ -157,7 +157,8 @@ func objectLen(v any) int {
 func objectGet(v any, key string) (any, bool) {
 	switch t := v.(type) {
 	case *msg.Object:
-		return t.Get(key)
+		r, ok := t.Get(key)
+		return jsonView(r), ok
 	case []byte:
 		if key == "length" {
 			return float64(len(t)), true
@@ -221,7 +222,12 @@ func isArrayOfNumbers(v any) (bool, error) {
 }
 
 // deepEqual is jsonata's isDeepEqual.
-func deepEqual(a, b any) bool {
+func deepEqual(a, b any) bool { return deepEqualAt(a, b, 0) }
+
+func deepEqualAt(a, b any, depth int) bool {
+	if depth > maxValueDepth {
+		return false
+	}
 	if strictEqual(a, b) {
 		return true
 	}
@@ -232,7 +238,7 @@ func deepEqual(a, b any) bool {
 			return false
 		}
 		for i := range ai {
-			if !deepEqual(ai[i], bi[i]) {
+			if !deepEqualAt(ai[i], bi[i], depth+1) {
 				return false
 			}
 		}
@@ -258,7 +264,7 @@ func deepEqual(a, b any) bool {
 	for _, k := range ak {
 		av, _ := ownGet(a, k)
 		bv, _ := ownGet(b, k)
-		if !deepEqual(av, bv) {
+		if !deepEqualAt(av, bv, depth+1) {
 			return false
 		}
 	}
@@ -331,3 +337,16 @@ func strictEqual(a, b any) bool {
 
 // formatNumber prints a number as JavaScript does.
 func formatNumber(f float64) string { return msg.FormatNumber(f) }
+
+// jsonView is the value JSONata sees of a Go value that has a JSON form of
+// its own (ToJSON, as jsonataref converts such values).
+func jsonView(v any) any {
+	switch v.(type) {
+	case nil, bool, float64, string, *msg.Object, []any, undefinedT, []byte:
+		return v
+	}
+	if tj, ok := v.(interface{ ToJSON() any }); ok {
+		return importValue(tj.ToJSON())
+	}
+	return importValue(v)
+}
