@@ -59,6 +59,7 @@ func (n *fnNode) setup() error {
 	n.setTimers()
 	n.setRED()
 	n.setBufferExtras()
+	n.guardRegexps()
 	if _, err := vm.RunString(prelude); err != nil {
 		return err
 	}
