@@ -3,7 +3,6 @@ package function
 import (
 	"github.com/dop251/goja"
 
-	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 )
 
@@ -176,5 +175,3 @@ func valuesAny(vs []goja.Value) []any {
 	}
 	return out
 }
-
-var _ = msg.Undefined{}

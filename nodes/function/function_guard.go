@@ -18,7 +18,9 @@ import (
 //     the runtime (Node-RED only bounds the synchronous part of a message);
 //   - regular expressions: goja runs the ones Go's regexp cannot (back
 //     references, look-around) with regexp2, whose backtracking can be
-//     exponential; every regexp2 match gives up after regexMatchTimeout;
+//     exponential; every regexp2 match gives up after regexMatchTimeout
+//     (process-wide: regexp2 has no per-pattern default), and the code then
+//     gets an error (function_regexp.go);
 //   - memory: goja has no heap limit, so a watchdog samples the Go heap
 //     while code runs long and interrupts it when the heap has grown by more
 //     than the limit (functionMemoryLimit setting, MB) since it started;
@@ -28,8 +30,7 @@ import (
 // some code has been running for a while, so short entries cost two mutex
 // operations.
 
-// regexMatchTimeout bounds one regexp2 match. goja reports a match that
-// timed out as no match, and the node's timeout, if any, then stops the code.
+// regexMatchTimeout bounds one regexp2 match.
 const regexMatchTimeout = time.Second
 
 func init() {
