@@ -90,6 +90,7 @@ func parseQS(s string, opt qsOptions) *msg.Object {
 	if len(parts) > qsParameterLimit {
 		parts = parts[:qsParameterLimit]
 	}
+	simple := !strings.ContainsAny(s, "[]%")
 	// Plain keys are collected first, as qs does, so that repeats combine
 	// into arrays before bracketed keys are merged in.
 	flat := msg.NewObject(len(parts))
@@ -118,6 +119,10 @@ func parseQS(s string, opt qsOptions) *msg.Object {
 			continue
 		}
 		flat.Set(k, v)
+	}
+	if simple {
+		// No brackets: the keys are the object's keys (the common case).
+		return flat
 	}
 	for i := 0; i < flat.Len(); i++ {
 		k, v := flat.At(i)
@@ -260,13 +265,9 @@ func qsMerge(target, source any, opt qsOptions) any {
 			return t
 		case []any:
 			return append(t, source)
-		case *msg.Object:
-			// qs turns a plain value merged into an object into a key.
-			if str, ok := source.(string); ok {
-				t.Set(str, true)
-			}
-			return t
 		default:
+			// An object and a plain value under one key make a pair
+			// (qs's strictMerge).
 			return []any{target, source}
 		}
 	}

@@ -407,6 +407,9 @@ func (x *httpRes) sendString(w http.ResponseWriter, status int, s string) error 
 }
 
 func withCharset(ct, cs string) string {
+	if !strings.ContainsAny(ct, "; \t\"") {
+		return strings.ToLower(ct) + "; charset=" + cs
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return ct
