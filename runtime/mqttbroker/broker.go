@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -58,6 +59,27 @@ func Start(addrs []string, log *slog.Logger) (*Broker, error) {
 	if err := srv.Serve(); err != nil {
 		_ = srv.Close()
 		return nil, fmt.Errorf("mqtt broker: %w", err)
+	}
+	// mochi's websocket listener binds on its own goroutine: wait for it,
+	// so that the broker takes clients once Start returns.
+	for _, a := range b.addrs {
+		if !strings.HasPrefix(a, "ws://") {
+			continue
+		}
+		hostPort := strings.TrimPrefix(a, "ws://")
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			c, err := net.DialTimeout("tcp", hostPort, 100*time.Millisecond)
+			if err == nil {
+				_ = c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = srv.Close()
+				return nil, fmt.Errorf("mqtt broker: websocket listener on %s did not start: %w", hostPort, err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 	return b, nil
 }
