@@ -92,6 +92,64 @@ type node struct {
 	keepSingletonArray bool
 	seekList           *slotList
 	hasSeeking         bool
+
+	// simple marks a path of plain names (see simplePath).
+	simple bool
+}
+
+// children calls fn on every node below n.
+func (n *node) children(fn func(*node)) {
+	for _, c := range []*node{n.lhs, n.rhs, n.expression, n.procedure, n.body, n.condition, n.then, n.els, n.pattern, n.update, n.del} {
+		if c != nil {
+			fn(c)
+		}
+	}
+	for _, list := range [][]*node{n.expressions, n.arguments, n.steps} {
+		for _, c := range list {
+			fn(c)
+		}
+	}
+	for _, p := range n.pairs {
+		fn(p[0])
+		fn(p[1])
+	}
+	for _, t := range n.terms {
+		fn(t.expr)
+	}
+	for _, list := range [][]stage{n.predicate, n.stages} {
+		for _, s := range list {
+			if s.expr != nil {
+				fn(s.expr)
+			}
+		}
+	}
+	if n.group != nil {
+		for _, p := range n.group.pairs {
+			fn(p[0])
+			fn(p[1])
+		}
+	}
+}
+
+// markSimple flags the paths simplePath can evaluate, once the tree is
+// final.
+func markSimple(n *node, seen map[*node]bool) {
+	if seen[n] {
+		return
+	}
+	seen[n] = true
+	if n.typ == ntPath && n.group == nil && !n.keepSingletonArray && !n.tuple && !n.keepArray && n.predicate == nil {
+		simple := true
+		for i, s := range n.steps {
+			if !(s.typ == ntName || (i == 0 && s.typ == ntVariable && len(n.steps) > 1)) || s.predicate != nil || s.stages != nil || s.group != nil || s.tuple ||
+				s.hasFocus || s.hasIndex || s.ancestor != nil || s.keepArray || s.consarray {
+				simple = false
+				break
+			}
+		}
+		n.simple = simple
+	}
+	n.children(func(c *node) { markSimple(c, seen) })
 }
 
 type sortTerm struct {

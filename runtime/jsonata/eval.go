@@ -22,6 +22,9 @@ type state struct {
 	start     time.Time
 	ticks     uint32
 	now       time.Time
+	// root holds the caller's bindings and $$.
+	root     frame
+	rootVars [8]binding
 	// clock counts evaluation steps the way jsonata's awaits order them;
 	// constructors evaluate their items "in parallel" (Promise.all) and
 	// the error reported is the one that would have been thrown first.
@@ -209,6 +212,11 @@ func (p *parallel) finish() error {
 }
 
 func (st *state) evalPath(expr *node, input any, env *frame) (any, error) {
+	if expr.simple {
+		if v, ok := st.simplePath(expr, input, env); ok {
+			return v, nil
+		}
+	}
 	var inputSeq any
 	if isArray(input) && expr.steps[0].typ != ntVariable {
 		inputSeq = input
@@ -281,6 +289,60 @@ func (st *state) evalPath(expr *node, input any, env *frame) (any, error) {
 		return st.evalGroup(expr.group.pairs, expr.group.pos, in, env)
 	}
 	return resultSeq, nil
+}
+
+// simplePath evaluates a path of plain field names (after, perhaps, a
+// variable) from a single object without building sequences; ok is false
+// when the general algorithm is needed (arrays on the way, sequences).
+func (st *state) simplePath(expr *node, input any, env *frame) (any, bool) {
+	if st.depth+1 > st.maxDepth {
+		return nil, false
+	}
+	steps := expr.steps
+	var cur any
+	if first := steps[0]; first.typ == ntVariable {
+		if first.str == "" {
+			cur = input
+			if s, ok := input.(*sequence); ok && s.flags&fOuterWrapper != 0 {
+				return nil, false
+			}
+		} else {
+			cur = env.lookup(first.str)
+		}
+		st.ticks++
+		st.clock++
+		switch cur.(type) {
+		case undefinedT:
+			return undefined, true
+		case []any, *sequence:
+			return nil, false
+		}
+		steps = steps[1:]
+	} else {
+		if isArray(input) {
+			return nil, false
+		}
+		cur = input
+	}
+	last := len(steps) - 1
+	for i, step := range steps {
+		st.ticks++
+		st.clock++
+		v := lookupField(cur, step.str)
+		switch v.(type) {
+		case undefinedT:
+			return undefined, true
+		case []any:
+			if i == last {
+				return v, true
+			}
+			return nil, false
+		case *sequence:
+			return nil, false
+		}
+		cur = v
+	}
+	return cur, true
 }
 
 // emptyLength is `v === undefined || v.length === 0`.
@@ -398,7 +460,7 @@ func (st *state) evalTupleStep(expr *node, input any, tuples *sequence, env *fra
 				idx = "undefined"
 			}
 			for i, v := range items {
-				out.push(&tuple{at: v, names: []string{idx}, vals: []any{float64(i)}})
+				out.push(&tuple{at: v, vars: []binding{{idx, float64(i)}}})
 			}
 			result = out
 		}
@@ -442,8 +504,8 @@ func (st *state) evalTupleStep(expr *node, input any, tuples *sequence, env *fra
 			if stream {
 				if rt, ok := rv.(*tuple); ok {
 					t.at = rt.at
-					for i, n := range rt.names {
-						t.set(n, rt.vals[i])
+					for _, b := range rt.vars {
+						t.set(b.name, b.val)
 					}
 				}
 			} else {

@@ -8,10 +8,11 @@ import (
 )
 
 // hofArgs passes a callback the value and, if it takes them, the position
-// and the whole structure.
-func hofArgs(fn any, v, pos, whole any) []any {
+// and the whole structure. buf is reused between calls (callees do not keep
+// their argument slices).
+func hofArgs(buf []any, fn any, v, pos, whole any) []any {
 	n := arity(fn)
-	args := []any{v}
+	args := append(buf[:0], v)
 	if n >= 2 {
 		args = append(args, pos)
 	}
@@ -22,6 +23,7 @@ func hofArgs(fn any, v, pos, whole any) []any {
 }
 
 func fnMap(c *call, a []any) (any, error) {
+	buf := make([]any, 0, 3)
 	arr := argAt(a, 0)
 	if isUndef(arr) {
 		return undefined, nil
@@ -30,7 +32,7 @@ func fnMap(c *call, a []any) (any, error) {
 	items := arrayItems(arr)
 	result := newSeq(len(items))
 	for i, it := range items {
-		res, err := c.st.callFunction(c, fn, hofArgs(fn, it, float64(i), arr))
+		res, err := c.st.callFunction(c, fn, hofArgs(buf, fn, it, num(float64(i)), arr))
 		if err != nil {
 			return nil, err
 		}
@@ -42,6 +44,7 @@ func fnMap(c *call, a []any) (any, error) {
 }
 
 func fnFilter(c *call, a []any) (any, error) {
+	buf := make([]any, 0, 3)
 	arr := argAt(a, 0)
 	if isUndef(arr) {
 		return undefined, nil
@@ -49,7 +52,7 @@ func fnFilter(c *call, a []any) (any, error) {
 	fn := argAt(a, 1)
 	result := newSeq(0)
 	for i, it := range arrayItems(arr) {
-		res, err := c.st.callFunction(c, fn, hofArgs(fn, it, float64(i), arr))
+		res, err := c.st.callFunction(c, fn, hofArgs(buf, fn, it, num(float64(i)), arr))
 		if err != nil {
 			return nil, err
 		}
@@ -65,6 +68,7 @@ func fnFilter(c *call, a []any) (any, error) {
 }
 
 func fnSingle(c *call, a []any) (any, error) {
+	buf := make([]any, 0, 3)
 	arr := argAt(a, 0)
 	if isUndef(arr) {
 		return undefined, nil
@@ -75,7 +79,7 @@ func fnSingle(c *call, a []any) (any, error) {
 	for i, it := range arrayItems(arr) {
 		ok := true
 		if !isUndef(fn) {
-			res, err := c.st.callFunction(c, fn, hofArgs(fn, it, float64(i), arr))
+			res, err := c.st.callFunction(c, fn, hofArgs(buf, fn, it, num(float64(i)), arr))
 			if err != nil {
 				return nil, err
 			}
@@ -159,12 +163,13 @@ func fnReduce(c *call, a []any) (any, error) {
 }
 
 func fnSift(c *call, a []any) (any, error) {
+	buf := make([]any, 0, 3)
 	arg := argAt(a, 0)
 	fn := argAt(a, 1)
 	result := msg.NewObject(0)
 	for _, k := range objectKeys(arg) {
 		v, _ := ownGet(arg, k)
-		res, err := c.st.callFunction(c, fn, hofArgs(fn, v, k, arg))
+		res, err := c.st.callFunction(c, fn, hofArgs(buf, fn, v, k, arg))
 		if err != nil {
 			return nil, err
 		}
@@ -183,6 +188,7 @@ func fnSift(c *call, a []any) (any, error) {
 }
 
 func fnEach(c *call, a []any) (any, error) {
+	buf := make([]any, 0, 3)
 	obj := argAt(a, 0)
 	fn := argAt(a, 1)
 	result := newSeq(0)
@@ -191,7 +197,7 @@ func fnEach(c *call, a []any) (any, error) {
 	}
 	for _, k := range objectKeys(obj) {
 		v, _ := ownGet(obj, k)
-		res, err := c.st.callFunction(c, fn, hofArgs(fn, v, k, obj))
+		res, err := c.st.callFunction(c, fn, hofArgs(buf, fn, v, k, obj))
 		if err != nil {
 			return nil, err
 		}

@@ -2,47 +2,52 @@ package jsonata
 
 import "github.com/sluicehq/sluice/runtime/msg"
 
+type binding struct {
+	name string
+	val  any
+}
+
 // frame is a scope of variable bindings; lookups fall through to the
 // enclosing frame and, past the outermost one, to the built-in functions.
 type frame struct {
 	parent *frame
-	names  []string
-	vals   []any
-	// shared marks slices borrowed from a tuple: copy them before writing.
+	vars   []binding
+	// shared marks vars borrowed from a tuple: copy them before writing.
 	shared bool
 	// lazy marks the caller's bindings, converted when first looked up.
-	lazy bool
+	lazy   bool
+	inline [2]binding
 }
 
 func newFrame(parent *frame) *frame {
-	return &frame{parent: parent}
+	f := &frame{parent: parent}
+	f.vars = f.inline[:0]
+	return f
 }
 
 func (f *frame) bind(name string, v any) {
-	for i, n := range f.names {
-		if n == name {
+	for i := range f.vars {
+		if f.vars[i].name == name {
 			if f.shared {
-				f.names = append([]string(nil), f.names...)
-				f.vals = append([]any(nil), f.vals...)
+				f.vars = append([]binding(nil), f.vars...)
 				f.shared = false
 			}
-			f.vals[i] = v
+			f.vars[i].val = v
 			return
 		}
 	}
-	f.names = append(f.names, name)
-	f.vals = append(f.vals, v)
+	f.vars = append(f.vars, binding{name, v})
 }
 
 // lookup returns the value bound to name, undefined when unbound.
 func (f *frame) lookup(name string) any {
 	for fr := f; fr != nil; fr = fr.parent {
-		for i := len(fr.names) - 1; i >= 0; i-- {
-			if fr.names[i] == name {
+		for i := len(fr.vars) - 1; i >= 0; i-- {
+			if fr.vars[i].name == name {
 				if fr.lazy {
 					return fr.resolve(i)
 				}
-				return fr.vals[i]
+				return fr.vars[i].val
 			}
 		}
 	}
@@ -52,37 +57,43 @@ func (f *frame) lookup(name string) any {
 	return undefined
 }
 
+// resolve converts a caller's binding (a Go function, an int) on first use.
+func (f *frame) resolve(i int) any {
+	v := f.vars[i].val
+	switch v.(type) {
+	case nil, bool, float64, string, []any, *msg.Object, undefinedT, []byte, *builtin, *lambda:
+		return v
+	}
+	nv := bindingValue(f.vars[i].name, v)
+	f.vars[i].val = nv
+	return nv
+}
+
 // tuple is one binding tuple of a tuple stream: the context value (@)
 // and the focus, index and ancestor variables bound along a path.
 type tuple struct {
-	at    any
-	names []string
-	vals  []any
+	at   any
+	vars []binding
 }
 
 func (t *tuple) copy() *tuple {
-	return &tuple{
-		at:    t.at,
-		names: append([]string(nil), t.names...),
-		vals:  append([]any(nil), t.vals...),
-	}
+	return &tuple{at: t.at, vars: append([]binding(nil), t.vars...)}
 }
 
 func (t *tuple) set(name string, v any) {
-	for i, n := range t.names {
-		if n == name {
-			t.vals[i] = v
+	for i := range t.vars {
+		if t.vars[i].name == name {
+			t.vars[i].val = v
 			return
 		}
 	}
-	t.names = append(t.names, name)
-	t.vals = append(t.vals, v)
+	t.vars = append(t.vars, binding{name, v})
 }
 
 func (t *tuple) get(name string) (any, bool) {
-	for i, n := range t.names {
-		if n == name {
-			return t.vals[i], true
+	for _, b := range t.vars {
+		if b.name == name {
+			return b.val, true
 		}
 	}
 	return undefined, false
@@ -90,22 +101,5 @@ func (t *tuple) get(name string) (any, bool) {
 
 // frameFromTuple binds a tuple's variables in a new frame.
 func frameFromTuple(env *frame, t *tuple) *frame {
-	return &frame{
-		parent: env,
-		names:  t.names[:len(t.names):len(t.names)],
-		vals:   t.vals[:len(t.vals):len(t.vals)],
-		shared: true,
-	}
-}
-
-// resolve converts a caller's binding (a Go function, an int) on first use.
-func (f *frame) resolve(i int) any {
-	v := f.vals[i]
-	switch v.(type) {
-	case nil, bool, float64, string, []any, *msg.Object, undefinedT, []byte, *builtin, *lambda:
-		return v
-	}
-	nv := bindingValue(f.names[i], v)
-	f.vals[i] = nv
-	return nv
+	return &frame{parent: env, vars: t.vars[:len(t.vars):len(t.vars)], shared: true}
 }

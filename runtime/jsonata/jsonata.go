@@ -104,14 +104,14 @@ func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]a
 			return nil, err
 		}
 	}
-	env := &frame{names: make([]string, 0, len(bindings)+1), vals: make([]any, 0, len(bindings)+1), lazy: true}
+	env := &st.root
+	env.lazy = true
+	env.vars = st.rootVars[:0]
 	for k, v := range bindings {
-		env.names = append(env.names, k)
-		env.vals = append(env.vals, v)
+		env.vars = append(env.vars, binding{k, v})
 	}
 	input = jsonView(input)
-	env.names = append(env.names, "$")
-	env.vals = append(env.vals, input)
+	env.vars = append(env.vars, binding{"$", input})
 	if items, ok := input.([]any); ok {
 		input = &sequence{items: []any{items}, flags: fSeq | fOuterWrapper}
 	}

@@ -86,15 +86,15 @@ func numericOp(lhs, rhs any, op string) (any, error) {
 	a, b := lhs.(float64), rhs.(float64)
 	switch op {
 	case "+":
-		return a + b, nil
+		return num(a + b), nil
 	case "-":
-		return a - b, nil
+		return num(a - b), nil
 	case "*":
-		return a * b, nil
+		return num(a * b), nil
 	case "/":
-		return a / b, nil
+		return num(a / b), nil
 	default:
-		return math.Mod(a, b), nil
+		return num(math.Mod(a, b)), nil
 	}
 }
 
@@ -259,7 +259,7 @@ func rangeOp(lhs, rhs any) (any, error) {
 	}
 	out := &sequence{items: make([]any, int(size)), flags: fSeq}
 	for i := range out.items {
-		out.items[i] = a + float64(i)
+		out.items[i] = num(a + float64(i))
 	}
 	return out, nil
 }
@@ -466,9 +466,9 @@ func reduceTupleStream(v any) *tuple {
 			continue
 		}
 		result.at = appendValues(result.at, t.at)
-		for i, n := range t.names {
-			cur, _ := result.get(n)
-			result.set(n, appendValues(cur, t.vals[i]))
+		for _, b := range t.vars {
+			cur, _ := result.get(b.name)
+			result.set(b.name, appendValues(cur, b.val))
 		}
 	}
 	return result

@@ -63,6 +63,7 @@ func parse(src string) (*node, error) {
 	if expr.typ == ntParent || expr.hasSeeking {
 		return nil, tokErr(&Error{Code: "S0217", Position: expr.pos}, expr.typ.String())
 	}
+	markSimple(expr, map[*node]bool{})
 	return expr, nil
 }
 

@@ -151,91 +151,63 @@ func typeLetter(v any) byte {
 	}
 }
 
-// match finds how many arguments each parameter takes (-1 none, so the
-// parameter is missing) the way a backtracking regex ^(p1)(p2)...$ would.
+// match finds how many arguments each parameter takes (0: the parameter
+// is missing) the way a backtracking regex ^(p1)(p2)...$ would.
 func (s *signature) match(sig []byte, counts []int) bool {
-	var try func(pi, ai int) bool
-	try = func(pi, ai int) bool {
-		if pi == len(s.params) {
-			return ai == len(sig)
+	return s.try(sig, counts, 0, 0, len(s.params), true) >= 0
+}
+
+func (p *sigParam) accepts(sig []byte, i int) bool {
+	return i < len(sig) && strings.IndexByte(p.allowed, sig[i]) >= 0
+}
+
+// try matches params[pi:k] from letter ai, greedy first; with whole set
+// the match must end at the last letter. It returns where it ended, -1
+// when it cannot match.
+func (s *signature) try(sig []byte, counts []int, pi, ai, k int, whole bool) int {
+	if pi == k {
+		if whole && ai != len(sig) {
+			return -1
 		}
-		p := &s.params[pi]
-		accepts := func(i int) bool {
-			return i < len(sig) && strings.IndexByte(p.allowed, sig[i]) >= 0
-		}
-		switch p.mod {
-		case 0:
-			if accepts(ai) {
-				counts[pi] = 1
-				return try(pi+1, ai+1)
-			}
-			return false
-		case '?':
-			if accepts(ai) {
-				counts[pi] = 1
-				if try(pi+1, ai+1) {
-					return true
-				}
-			}
-			counts[pi] = 0
-			return try(pi+1, ai)
-		default: // '+'
-			n := 0
-			for accepts(ai + n) {
-				n++
-			}
-			for ; n >= 1; n-- {
-				counts[pi] = n
-				if try(pi+1, ai+n) {
-					return true
-				}
-			}
-			return false
-		}
+		return ai
 	}
-	return try(0, 0)
+	p := &s.params[pi]
+	switch p.mod {
+	case 0:
+		if p.accepts(sig, ai) {
+			counts[pi] = 1
+			return s.try(sig, counts, pi+1, ai+1, k, whole)
+		}
+		return -1
+	case '?':
+		if p.accepts(sig, ai) {
+			counts[pi] = 1
+			if r := s.try(sig, counts, pi+1, ai+1, k, whole); r >= 0 {
+				return r
+			}
+		}
+		counts[pi] = 0
+		return s.try(sig, counts, pi+1, ai, k, whole)
+	default: // '+'
+		n := 0
+		for p.accepts(sig, ai+n) {
+			n++
+		}
+		for ; n >= 1; n-- {
+			counts[pi] = n
+			if r := s.try(sig, counts, pi+1, ai+n, k, whole); r >= 0 {
+				return r
+			}
+		}
+		return -1
+	}
 }
 
 // prefixLen is how many letters of sig the first k parameters match, as
 // the library's error reporting measures it; -1 when they fail.
 func (s *signature) prefixLen(sig []byte, k int) int {
-	var best = -1
-	var try func(pi, ai int)
-	found := false
-	try = func(pi, ai int) {
-		if found {
-			return
-		}
-		if pi == k {
-			best, found = ai, true
-			return
-		}
-		p := &s.params[pi]
-		accepts := func(i int) bool {
-			return i < len(sig) && strings.IndexByte(p.allowed, sig[i]) >= 0
-		}
-		switch p.mod {
-		case 0:
-			if accepts(ai) {
-				try(pi+1, ai+1)
-			}
-		case '?':
-			if accepts(ai) {
-				try(pi+1, ai+1)
-			}
-			try(pi+1, ai)
-		default:
-			n := 0
-			for accepts(ai + n) {
-				n++
-			}
-			for ; n >= 1; n-- {
-				try(pi+1, ai+n)
-			}
-		}
-	}
-	try(0, 0)
-	return best
+	counts := make([]int, len(s.params))
+	return s.try(sig, counts, 0, 0, k, false)
 }
 
 // validate checks args against the signature, substituting the context

@@ -137,6 +137,12 @@ func objectKeys(v any) []string {
 			keys[i] = strconv.Itoa(i)
 		}
 		return keys
+	case *tuple:
+		keys := []string{"@"}
+		for _, b := range t.vars {
+			keys = append(keys, b.name)
+		}
+		return keys
 	}
 	return nil
 }
@@ -166,6 +172,11 @@ func objectGet(v any, key string) (any, bool) {
 		if i, ok := arrayIndex(key); ok && i < len(t) {
 			return float64(t[i]), true
 		}
+	case *tuple:
+		if key == "@" {
+			return t.at, true
+		}
+		return t.get(key)
 	}
 	return nil, false
 }
@@ -349,4 +360,22 @@ func jsonView(v any) any {
 		return importValue(tj.ToJSON())
 	}
 	return importValue(v)
+}
+
+// smallInts are boxed integers, so common results do not allocate.
+var smallInts = func() (t [1024]any) {
+	for i := range t {
+		t[i] = float64(i)
+	}
+	return
+}()
+
+// num boxes a number, without allocating for small non-negative integers.
+func num(f float64) any {
+	if f >= 0 && f < 1024 {
+		if i := int(f); float64(i) == f && !(f == 0 && math.Signbit(f)) {
+			return smallInts[i]
+		}
+	}
+	return f
 }
