@@ -235,7 +235,8 @@ func (e *Engine) DeploySet(set *flow.Set, creds map[string]map[string]string) er
 		active = append(active, id)
 	}
 	for _, in := range d.order {
-		active = append(active, in.alias+":"+in.flow.id)
+		// Clean keeps a node's context when its owner id is listed.
+		active = append(active, in.alias, in.id)
 	}
 	if err := e.opts.Contexts.Clean(active); err != nil {
 		e.log.Warn("context clean-up failed", "err", err)

@@ -372,3 +372,26 @@ func TestTrackerCompletesAfterFanOut(t *testing.T) {
 		t.Fatalf("tracker completed before all copies arrived: %d", n)
 	}
 }
+
+type tCtxSetter struct{}
+
+func (tCtxSetter) Start(c node.Ctx) error { return c.NodeContext().Set("k", "kept", "") }
+func (tCtxSetter) Input(c node.Ctx, m *msg.Msg) error {
+	v, _ := c.NodeContext().Get("k", "")
+	m.Set("payload", v)
+	c.Send(m)
+	return nil
+}
+
+func init() {
+	node.Register(&node.Spec{Type: "t-ctx", Inputs: 1, Outputs: 1, New: func(cfg *node.Config) (node.Node, error) { return tCtxSetter{}, nil }})
+}
+
+func TestNodeContextSetAtStartSurvivesTheDeploy(t *testing.T) {
+	e, r := start(t, `[{"id":"tab","type":"tab"},{"id":"in","type":"t-ctx","z":"tab","wires":[["out1"]]},{"id":"out1","type":"t-out","z":"tab"}]`)
+	inject(t, e, "in", `{"payload":0,"_msgid":"a"}`)
+	r.wait(t, 1)
+	if got := r.of("out1")[0]; got != `{"payload":"kept","_msgid":"a"}` {
+		t.Fatalf("node context set in Start was cleaned away: %s", got)
+	}
+}
