@@ -180,7 +180,7 @@ func (m *mosquitto) sub(args ...string) *subscriber {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 16<<20)
 		for sc.Scan() {
-			if l := sc.Text(); strings.Contains(l, "probe/") || l == "probe" {
+			if l := sc.Text(); strings.Contains(l, "probe") {
 				select {
 				case s.probes <- l:
 				default:

@@ -320,3 +320,46 @@ func inboxPeak(t *testing.T, id string) int {
 	}
 	return peak
 }
+
+// TestBackpressureBrokerDefaults runs the burst of TestBackpressure against
+// mosquitto's default limits (max_queued_messages 1000): what the broker
+// cannot queue for a slow client it drops, before Sluice sees it. The test
+// shows how much arrives; what arrives is whole and in order.
+func TestBackpressureBrokerDefaults(t *testing.T) {
+	m := startMosquitto(t, "")
+	h := newHarness(t, func(o *engine.Options) { o.MaxInflight = 200 })
+	h.deploy(brokerNode("B", m.port, "")+`,
+		{"id":"in","type":"mqtt in","z":"tab","topic":"bp","qos":"1","datatype":"utf8","broker":"B","wires":[["slow"]]},
+		{"id":"slow","type":"mqtest-pass","z":"tab","delay":0.5,"wires":[["sink"]]},
+		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
+	h.waitStatus("in", "connected", 5*time.Second)
+	const n = 5000
+	var lines strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&lines, "%d\n", i)
+	}
+	cmd := exec.Command(tool(t, "mosquitto_pub"), "-h", "127.0.0.1", "-p", strconv.Itoa(m.port), "-q", "1", "-t", "bp", "-l")
+	cmd.Stdin = strings.NewReader(lines.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_pub: %v %s", err, out)
+	}
+	last, count := -1, 0
+	for {
+		select {
+		case got := <-h.sink("sink"):
+			v, _ := strconv.Atoi(got.Value("payload").(string))
+			if v <= last {
+				t.Fatalf("message %d after %d", v, last)
+			}
+			last = v
+			count++
+			continue
+		case <-time.After(time.Second):
+		}
+		break
+	}
+	t.Logf("mosquitto defaults: %d of %d QoS 1 messages reached a slow flow (the broker dropped the rest); Sluice queued at most %d", count, n, inboxPeak(t, "B"))
+	if count < 1000 {
+		t.Fatalf("only %d arrived", count)
+	}
+}

@@ -165,3 +165,75 @@ func TestV5ReasonCodes(t *testing.T) {
 		t.Fatalf("want the PUBACK reason code in the error, got %s", msg.Marshal(got))
 	}
 }
+
+// TestV5OverlapAndQoS2: with subscription identifiers each node gets a
+// message once even when filters overlap; QoS 2 works both ways.
+func TestV5OverlapAndQoS2(t *testing.T) {
+	m := startMosquitto(t, "")
+	s := m.sub("-V", "mqttv5", "-t", "q2/out", "-q", "2", "-F", "%q %p")
+	h := newHarness(t)
+	h.deploy(brokerNode("B", m.port, `"protocolVersion":"5"`)+`,
+		{"id":"all","type":"mqtt in","z":"tab","topic":"ov/#","qos":"2","datatype":"utf8","broker":"B","wires":[["sinkAll"]]},
+		{"id":"one","type":"mqtt in","z":"tab","topic":"ov/+","qos":"2","datatype":"utf8","broker":"B","wires":[["sinkOne","out"]]},
+		{"id":"out","type":"mqtt out","z":"tab","topic":"q2/out","qos":"2","broker":"B"},
+		{"id":"sinkAll","type":"mqtest-sink","z":"tab"},
+		{"id":"sinkOne","type":"mqtest-sink","z":"tab"}`, nil)
+	h.waitStatus("out", "connected", 5*time.Second)
+	m.pub("-V", "mqttv5", "-q", "2", "-t", "ov/x", "-m", "once")
+	for _, id := range []string{"sinkAll", "sinkOne"} {
+		if got := h.next(id, 5*time.Second); got.Value("payload") != "once" || got.Value("qos") != 2.0 {
+			t.Fatalf("%s: %s", id, msg.Marshal(got))
+		}
+		h.nothing(id, 300*time.Millisecond)
+	}
+	if l := s.next(5 * time.Second); l != "2 once" {
+		t.Fatalf("QoS 2 publish: %q", l)
+	}
+}
+
+func TestV5DynamicSubscriptionOptions(t *testing.T) {
+	m := startMosquitto(t, "")
+	m.pub("-t", "dyn5/r", "-m", "retained", "-r")
+	h := newHarness(t)
+	h.deploy(brokerNode("B", m.port, `"protocolVersion":"5"`)+`,
+		{"id":"dyn","type":"mqtt in","z":"tab","topic":"","qos":"2","datatype":"utf8","inputs":1,"broker":"B","wires":[["sink"]]},
+		{"id":"done","type":"complete","z":"tab","scope":["dyn"],"wires":[["sinkDone"]]},
+		{"id":"sink","type":"mqtest-sink","z":"tab"},
+		{"id":"sinkDone","type":"mqtest-sink","z":"tab"}`, nil)
+	h.waitStatus("dyn", "connected", 5*time.Second)
+	h.inject("dyn", `{"action":"subscribe","topic":{"topic":"dyn5/r","qos":"1","rh":2,"nl":"true","rap":false}}`)
+	done := h.next("sinkDone", 5*time.Second)
+	if s := string(msg.Marshal(done.Value("subscriptions"))); s != `[{"topic":"dyn5/r","qos":1,"rh":2,"nl":true,"rap":false}]` {
+		t.Fatalf("subscriptions %s", s)
+	}
+	// rh 2: the retained message is not sent on subscribing.
+	h.nothing("sink", 300*time.Millisecond)
+	m.pub("-t", "dyn5/r", "-m", "live", "-r")
+	// rap false: the retain flag is cleared on a live message.
+	if got := h.next("sink", 5*time.Second); got.Value("payload") != "live" || got.Value("retain") != false {
+		t.Fatalf("%s", msg.Marshal(got))
+	}
+}
+
+// TestV5SessionResumes: an MQTT 5 persistent session (clean start off,
+// session expiry set) keeps QoS 1 messages across a broker restart.
+func TestV5SessionResumes(t *testing.T) {
+	m := startMosquitto(t, "persistence true")
+	h := newHarness(t)
+	h.deploy(brokerNode("B", m.port, `"protocolVersion":"5","clientid":"v5-keep","cleansession":false,"sessionExpiry":"600"`)+`,
+		{"id":"in","type":"mqtt in","z":"tab","topic":"keep5/#","qos":"1","datatype":"utf8","broker":"B","wires":[["sink"]]},
+		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
+	h.waitStatus("in", "connected", 5*time.Second)
+	setReconnectMin(2 * time.Second)
+	defer setReconnectMin(100 * time.Millisecond)
+	m.stop()
+	h.waitStatus("in", "disconnected", 5*time.Second)
+	m.start()
+	for i := 0; i < 10; i++ {
+		m.pub("-V", "mqttv5", "-q", "1", "-t", "keep5/x", "-m", fmt.Sprint(i))
+	}
+	got := map[string]bool{}
+	for len(got) < 10 {
+		got[h.next("sink", 10*time.Second).Value("payload").(string)] = true
+	}
+}
