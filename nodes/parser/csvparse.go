@@ -57,36 +57,53 @@ func runeOf(s string) rune {
 func csvParse(in string, o csvOptions) (*csvResult, error) {
 	sep, quote := runeOf(o.sep), runeOf(o.quote)
 	var (
-		cell    []byte
+		cell    []byte // a cell that needed unquoting
+		direct  = -1   // start of a cell taken from the input as is
 		row     []any
 		out     [][]any
+		width   = 4
 		newCell = true
 		inQuote = false
 		closed  = false
 		cursor  = o.cursor
 	)
+	// Plain cells are slices of the input; only quoted ones are copied.
+	toCopy := func() {
+		if direct >= 0 {
+			cell = append(cell[:0], in[direct:cursor]...)
+			direct = -1
+		}
+	}
 	finishCell := func() {
-		if len(cell) > 0 {
+		switch {
+		case direct >= 0 && cursor > direct:
+			row = append(row, in[direct:cursor])
+		case len(cell) > 0:
 			row = append(row, string(cell))
-		} else if newCell {
+		case newCell:
 			row = append(row, nil)
-		} else {
+		default:
 			row = append(row, "")
 		}
-		cell = cell[:0]
+		cell, direct = cell[:0], -1
 	}
 	finishRow := func() {
-		if len(cell) > 0 {
+		if len(cell) > 0 || direct >= 0 && cursor > direct {
 			finishCell()
 		}
+		cell, direct = cell[:0], -1
 		if len(row) > 0 {
 			out = append(out, row)
+			width = max(width, len(row))
 			row = nil
 		}
 	}
 	at := func(i int) (rune, int) {
 		if i >= len(in) {
 			return -2, 0
+		}
+		if c := in[i]; c < utf8.RuneSelf {
+			return rune(c), 1
 		}
 		return utf8.DecodeRuneInString(in[i:])
 	}
@@ -117,6 +134,7 @@ loop:
 			cursor += size
 			newCell, closed = true, false
 		case ch == quote:
+			toCopy()
 			if newCell {
 				inQuote = true
 				cursor += size
@@ -154,9 +172,16 @@ loop:
 			cursor -= utf8.RuneLen(quote)
 			closed = false
 		default:
-			cell = append(cell, in[cursor:cursor+size]...)
+			if len(cell) > 0 || !newCell && direct < 0 {
+				cell = append(cell, in[cursor:cursor+size]...)
+			} else if direct < 0 {
+				direct = cursor
+			}
 			newCell = false
 			cursor += size
+		}
+		if row == nil && !newCell {
+			row = make([]any, 0, width)
 		}
 	}
 	if o.strict && inQuote {
