@@ -242,6 +242,8 @@ func (st *state) applyInner(proc any, args []any, input any, env *frame, s site)
 	var err error
 	switch p := proc.(type) {
 	case *lambda:
+		// apply, applyInner and applyProcedure each await once.
+		st.clock += 3
 		if p.sig != nil {
 			args, err = p.sig.validate(args, input)
 		}
