@@ -395,3 +395,23 @@ func TestNodeContextSetAtStartSurvivesTheDeploy(t *testing.T) {
 		t.Fatalf("node context set in Start was cleaned away: %s", got)
 	}
 }
+
+func TestNodeErrorsReachTheDebugSidebar(t *testing.T) {
+	e, _ := start(t, `[{"id":"tab","type":"tab"},{"id":"in","type":"t-pass","z":"tab","fail":"nope"}]`)
+	got := make(chan *msg.Object, 4)
+	cancel := e.Subscribe(func(ev engine.Event) {
+		if o, ok := ev.Data.(*msg.Object); ok && ev.Kind == "debug" {
+			got <- o
+		}
+	})
+	defer cancel()
+	inject(t, e, "in", `{"payload":1,"topic":"t1"}`)
+	select {
+	case o := <-got:
+		if s := string(msg.Marshal(o)); !strings.Contains(s, `"level":20,"msg":"nope","format":"string","topic":"t1"`) {
+			t.Fatalf("sidebar event %s", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no sidebar event for a node error")
+	}
+}

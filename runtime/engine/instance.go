@@ -271,13 +271,29 @@ func (in *instance) Done(m *msg.Msg, err error) {
 func (in *instance) Error(err error, m *msg.Msg) {
 	in.errs.Add(1)
 	in.log.Error(err.Error())
+	in.sidebar(20, err.Error(), m)
 	if m == nil {
 		return
 	}
 	in.flow.handleError(in, err, m, in)
 }
 
-func (in *instance) Warn(text string) { in.log.Warn(text) }
+func (in *instance) Warn(text string) {
+	in.log.Warn(text)
+	in.sidebar(30, text, nil)
+}
+
+// sidebar shows a node's warning or error in the editor's debug sidebar,
+// as Node-RED does (level 20 error, 30 warn).
+func (in *instance) sidebar(level int, text string, m *msg.Msg) {
+	ev := msg.ObjectOf("id", in.id, "z", in.flow.id, "_alias", in.alias, "path", in.path, "name", in.name, "level", float64(level), "msg", text, "format", "string")
+	if m != nil {
+		if t, ok := m.Get("topic"); ok {
+			ev.Set("topic", t)
+		}
+	}
+	in.d.eng.events.publish(Event{Kind: "debug", ID: in.id, Data: ev})
+}
 
 func (in *instance) Status(s node.Status) {
 	st := s
