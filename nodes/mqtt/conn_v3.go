@@ -25,16 +25,10 @@ type v3conn struct {
 	lostCh  chan struct{}
 	lostErr error
 	up      bool
-
-	// Acks go out from one goroutine: paho's Ack blocks until its writer
-	// takes the packet, and node goroutines should not wait for that.
-	acks chan pahomqtt.Message
-	quit chan struct{}
-	once sync.Once
 }
 
 func newV3(cfg transportConfig, h handlers) *v3conn {
-	t := &v3conn{cfg: cfg, h: h, lostCh: make(chan struct{}), acks: make(chan pahomqtt.Message, 1024), quit: make(chan struct{})}
+	t := &v3conn{cfg: cfg, h: h, lostCh: make(chan struct{})}
 	o := pahomqtt.NewClientOptions()
 	o.AddBroker(cfg.url)
 	o.SetClientID(cfg.clientID)
@@ -71,30 +65,15 @@ func newV3(cfg transportConfig, h handlers) *v3conn {
 	o.SetDefaultPublishHandler(t.onMessage)
 	o.SetConnectionLostHandler(func(_ pahomqtt.Client, err error) { t.markLost(err) })
 	t.cli = pahomqtt.NewClient(o)
-	go t.ackLoop()
 	return t
-}
-
-func (t *v3conn) ackLoop() {
-	for {
-		select {
-		case m := <-t.acks:
-			m.Ack()
-		case <-t.quit:
-			return
-		}
-	}
 }
 
 func (t *v3conn) onMessage(_ pahomqtt.Client, m pahomqtt.Message) {
 	p := &inPub{topic: m.Topic(), payload: m.Payload(), qos: m.Qos(), retain: m.Retained()}
 	if p.qos > 0 {
-		p.ack = func() {
-			select {
-			case t.acks <- m:
-			case <-t.quit:
-			}
-		}
+		// Straight from whichever goroutine finished the message: paho
+		// hands the ack to its writer, which never waits for the reader.
+		p.ack = m.Ack
 	}
 	t.h.message(p)
 }
@@ -160,7 +139,6 @@ func (t *v3conn) disconnect(timeout time.Duration) {
 	t.up = false
 	t.mu.Unlock()
 	t.cli.Disconnect(uint(timeout / time.Millisecond))
-	t.once.Do(func() { close(t.quit) })
 }
 
 type v3pending struct {
