@@ -106,6 +106,6 @@ func refFunc(name string, f jsonataref.Func) any {
 
 // momentUnavailable stands in for $moment when an expression reaches it
 // without naming it (through $eval).
-var momentUnavailable = &builtin{name: "moment", params: []string{""}, plain: true, fn: func(c *call, args []any) (any, error) {
+var momentUnavailable = &builtin{name: "moment", params: []string{""}, plain: true, fn: func(c call, args []any) (any, error) {
 	return nil, &Error{Message: "$moment is only available to expressions that name it"}
 }}

@@ -32,7 +32,7 @@ type builtin struct {
 	sig    *signature
 	nargs  int      // JavaScript's function length
 	params []string // the parameter names, for partial application
-	fn     func(c *call, args []any) (any, error)
+	fn     func(c call, args []any) (any, error)
 	// plain marks a bound Go function without a signature: jsonata calls
 	// those as plain JavaScript functions.
 	plain bool
@@ -107,9 +107,15 @@ func (st *state) evalFunction(expr *node, input any, env *frame, applyTo *any) (
 			return nil, e
 		}
 	}
-	args := make([]any, 0, len(expr.arguments)+1)
+	// The arguments live on the state's stack while the call runs: callees
+	// copy what they keep.
+	base := len(st.stack)
+	defer func() {
+		clear(st.stack[base:])
+		st.stack = st.stack[:base]
+	}()
 	if applyTo != nil {
-		args = append(args, *applyTo)
+		st.stack = append(st.stack, *applyTo)
 	}
 	for _, a := range expr.arguments {
 		v, err := st.eval(a, input, env)
@@ -119,8 +125,9 @@ func (st *state) evalFunction(expr *node, input any, env *frame, applyTo *any) (
 		if b, ok := v.(*builtin); ok && !b.plain {
 			v = st.wrapArgument(b, env)
 		}
-		args = append(args, v)
+		st.stack = append(st.stack, v)
 	}
+	args := st.stack[base:len(st.stack):len(st.stack)]
 	procName, hasName := procedureName(expr.procedure)
 	if l, ok := proc.(*lambda); ok {
 		l.token, l.hasToken, l.position = procName, hasName, expr.pos
@@ -264,10 +271,21 @@ func (st *state) applyInner(proc any, args []any, input any, env *frame, s site)
 		return result, nil
 	case *builtin:
 		if p.sig != nil {
-			args, err = p.sig.validate(args, input)
+			// The validated arguments go on the state's stack too.
+			base := len(st.stack)
+			var out []any
+			out, err = p.sig.validateInto(args, input, st.stack)
+			if err == nil {
+				args = out[base:len(out):len(out)]
+				st.stack = out
+				defer func() {
+					clear(st.stack[base:])
+					st.stack = st.stack[:base]
+				}()
+			}
 		}
 		if err == nil {
-			result, err = p.fn(&call{st: st, env: env, input: input}, args)
+			result, err = p.fn(call{st: st, env: env, input: input}, args)
 		}
 		if err != nil {
 			if e, ok := err.(*Error); ok && s.named && !p.plain {
@@ -330,7 +348,7 @@ func (st *state) applyNative(fn callable, env *frame) (any, error) {
 		for i, name := range f.params {
 			args[i] = env.lookup(strings.TrimSpace(name))
 		}
-		return f.fn(&call{st: st, env: env, input: undefined}, args)
+		return f.fn(call{st: st, env: env, input: undefined}, args)
 	case *regexFn:
 		str, _ := env.lookup("str").(string)
 		from := 0
@@ -463,7 +481,7 @@ func (st *state) evalApply(expr *node, input any, env *frame) (any, error) {
 // callFunction invokes a function value from a built-in (the higher-order
 // functions): jsonata wraps function arguments so they run without a
 // context value.
-func (st *state) callFunction(c *call, fn any, args []any) (any, error) {
+func (st *state) callFunction(c call, fn any, args []any) (any, error) {
 	return st.apply(fn, args, nil, c.env, site{})
 }
 
@@ -471,7 +489,7 @@ func (st *state) callFunction(c *call, fn any, args []any) (any, error) {
 // later, the function sees no context value (null), so a built-in's "-"
 // parameters are not filled from the caller's context.
 func (st *state) wrapArgument(b *builtin, env *frame) *builtin {
-	return &builtin{name: b.name, nargs: b.nargs, params: b.params, plain: true, fn: func(c *call, args []any) (any, error) {
+	return &builtin{name: b.name, nargs: b.nargs, params: b.params, plain: true, fn: func(c call, args []any) (any, error) {
 		return st.apply(b, args, nil, env, site{})
 	}}
 }

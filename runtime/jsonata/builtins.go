@@ -8,7 +8,7 @@ import (
 // variables.
 var builtins = map[string]*builtin{}
 
-type implFn = func(c *call, args []any) (any, error)
+type implFn = func(c call, args []any) (any, error)
 
 // def registers a built-in. params are the JavaScript parameter names (a
 // default value, "prettify = false", ends the counted arity, as in JS).
@@ -41,7 +41,7 @@ func init() {
 	def("max", "<a<n>:n>", "args", fnMax)
 	def("min", "<a<n>:n>", "args", fnMin)
 	def("average", "<a<n>:n>", "args", fnAverage)
-	def("string", "<x-b?:s>", "arg, prettify = false", func(c *call, a []any) (any, error) {
+	def("string", "<x-b?:s>", "arg, prettify = false", func(c call, a []any) (any, error) {
 		return fnString(argAt(a, 0), truthy(argAt(a, 1)))
 	})
 	def("substring", "<s-nn?:s>", "str, start, length", fnSubstring)
@@ -69,7 +69,7 @@ func init() {
 	def("sqrt", "<n-:n>", "arg", fnSqrt)
 	def("power", "<n-n:n>", "arg, exp", fnPower)
 	def("random", "<:n>", "", fnRandom)
-	def("boolean", "<x-:b>", "arg", func(c *call, a []any) (any, error) { return toBoolean(argAt(a, 0)) })
+	def("boolean", "<x-:b>", "arg", func(c call, a []any) (any, error) { return toBoolean(argAt(a, 0)) })
 	def("not", "<x-:b>", "arg", fnNot)
 	def("map", "<af>", "arr, func", fnMap)
 	def("zip", "<a+>", "", fnZip)
@@ -79,10 +79,10 @@ func init() {
 	def("sift", "<o-f?:o>", "arg, func", fnSift)
 	def("keys", "<x-:a<s>>", "arg", fnKeys)
 	def("lookup", "<x-s:x>", "input, key", fnLookup)
-	def("append", "<xx:a>", "arg1, arg2", func(c *call, a []any) (any, error) {
+	def("append", "<xx:a>", "arg1, arg2", func(c call, a []any) (any, error) {
 		return appendValues(argAt(a, 0), argAt(a, 1)), nil
 	})
-	def("exists", "<x:b>", "arg", func(c *call, a []any) (any, error) { return !isUndef(argAt(a, 0)), nil })
+	def("exists", "<x:b>", "arg", func(c call, a []any) (any, error) { return !isUndef(argAt(a, 0)), nil })
 	def("spread", "<x-:a<o>>", "arg", fnSpread)
 	def("merge", "<a<o>:o>", "arg", fnMerge)
 	def("reverse", "<a:a>", "arr", fnReverse)

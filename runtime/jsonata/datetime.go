@@ -391,7 +391,7 @@ func formatIntegerWith(value float64, f *intFormat) (string, error) {
 	return out, nil
 }
 
-func fnFormatInteger(c *call, a []any) (any, error) {
+func fnFormatInteger(c call, a []any) (any, error) {
 	v, ok := argAt(a, 0).(float64)
 	if !ok {
 		return undefined, nil
@@ -500,7 +500,7 @@ func jsParseInt(s string) float64 {
 	return f
 }
 
-func fnParseInteger(c *call, a []any) (any, error) {
+func fnParseInteger(c call, a []any) (any, error) {
 	v, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -927,7 +927,7 @@ func formatComponent(t time.Time, part *dtPart, offH, offM float64) (string, err
 	return "undefined", nil
 }
 
-func fnFromMillis(c *call, a []any) (any, error) {
+func fnFromMillis(c call, a []any) (any, error) {
 	ms, ok := argAt(a, 0).(float64)
 	if !ok {
 		return undefined, nil
@@ -950,17 +950,17 @@ func fromMillis(ms float64, picture, tz any) (any, error) {
 	return s, nil
 }
 
-func fnNow(c *call, a []any) (any, error) {
+func fnNow(c call, a []any) (any, error) {
 	return fromMillis(float64(c.st.now.UnixMilli()), argAt(a, 0), argAt(a, 1))
 }
 
-func fnMillis(c *call, a []any) (any, error) {
+func fnMillis(c call, a []any) (any, error) {
 	return float64(c.st.now.UnixMilli()), nil
 }
 
 var iso8601RE = regexp.MustCompile(`^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$`)
 
-func fnToMillis(c *call, a []any) (any, error) {
+func fnToMillis(c call, a []any) (any, error) {
 	ts, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -1031,7 +1031,7 @@ type dtMatcher struct {
 	parse     func(string) any
 }
 
-func parseDateTime(c *call, timestamp, picture string) (any, error) {
+func parseDateTime(c call, timestamp, picture string) (any, error) {
 	spec, err := analyseDateTimePicture(picture)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,9 @@ type state struct {
 	start     time.Time
 	ticks     uint32
 	now       time.Time
+	// stack holds the arguments of calls in progress.
+	stack    []any
+	stackBuf [8]any
 	// root holds the caller's bindings and $$.
 	root     frame
 	rootVars [8]binding
@@ -415,7 +418,7 @@ func (st *state) evalStep(expr *node, input any, env *frame, lastStep bool) (any
 			n++
 		}
 	}
-	out := &sequence{items: make([]any, 0, n), flags: fSeq}
+	out := newSeq(n)
 	for _, r := range results {
 		if a, ok := asArray(r); ok && !hasFlag(r, fCons) {
 			out.items = append(out.items, a...)

@@ -22,7 +22,7 @@ func hofArgs(buf []any, fn any, v, pos, whole any) []any {
 	return args
 }
 
-func fnMap(c *call, a []any) (any, error) {
+func fnMap(c call, a []any) (any, error) {
 	buf := make([]any, 0, 3)
 	arr := argAt(a, 0)
 	if isUndef(arr) {
@@ -43,7 +43,7 @@ func fnMap(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnFilter(c *call, a []any) (any, error) {
+func fnFilter(c call, a []any) (any, error) {
 	buf := make([]any, 0, 3)
 	arr := argAt(a, 0)
 	if isUndef(arr) {
@@ -67,7 +67,7 @@ func fnFilter(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnSingle(c *call, a []any) (any, error) {
+func fnSingle(c call, a []any) (any, error) {
 	buf := make([]any, 0, 3)
 	arr := argAt(a, 0)
 	if isUndef(arr) {
@@ -102,7 +102,7 @@ func fnSingle(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnZip(c *call, a []any) (any, error) {
+func fnZip(c call, a []any) (any, error) {
 	result := []any{}
 	if len(a) == 0 {
 		return result, nil
@@ -125,7 +125,7 @@ func fnZip(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnReduce(c *call, a []any) (any, error) {
+func fnReduce(c call, a []any) (any, error) {
 	seq := argAt(a, 0)
 	if isUndef(seq) {
 		return undefined, nil
@@ -162,7 +162,7 @@ func fnReduce(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnSift(c *call, a []any) (any, error) {
+func fnSift(c call, a []any) (any, error) {
 	buf := make([]any, 0, 3)
 	arg := argAt(a, 0)
 	fn := argAt(a, 1)
@@ -187,7 +187,7 @@ func fnSift(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnEach(c *call, a []any) (any, error) {
+func fnEach(c call, a []any) (any, error) {
 	buf := make([]any, 0, 3)
 	obj := argAt(a, 0)
 	fn := argAt(a, 1)
@@ -224,7 +224,7 @@ func keysOf(arg any) []string {
 	return nil
 }
 
-func fnKeys(c *call, a []any) (any, error) {
+func fnKeys(c call, a []any) (any, error) {
 	keys := keysOf(argAt(a, 0))
 	result := newSeq(len(keys))
 	for _, k := range keys {
@@ -233,7 +233,7 @@ func fnKeys(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnLookup(c *call, a []any) (any, error) {
+func fnLookup(c call, a []any) (any, error) {
 	key := toJSString(argAt(a, 1))
 	return lookupField(argAt(a, 0), key), nil
 }
@@ -259,9 +259,9 @@ func spread(arg any) any {
 	return arg
 }
 
-func fnSpread(c *call, a []any) (any, error) { return spread(argAt(a, 0)), nil }
+func fnSpread(c call, a []any) (any, error) { return spread(argAt(a, 0)), nil }
 
-func fnMerge(c *call, a []any) (any, error) {
+func fnMerge(c call, a []any) (any, error) {
 	arg := argAt(a, 0)
 	if isUndef(arg) {
 		return undefined, nil
@@ -276,7 +276,7 @@ func fnMerge(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnReverse(c *call, a []any) (any, error) {
+func fnReverse(c call, a []any) (any, error) {
 	arr := argAt(a, 0)
 	if isUndef(arr) {
 		return undefined, nil
@@ -292,7 +292,7 @@ func fnReverse(c *call, a []any) (any, error) {
 	return out, nil
 }
 
-func fnError(c *call, a []any) (any, error) {
+func fnError(c call, a []any) (any, error) {
 	m, _ := argAt(a, 0).(string)
 	if m == "" {
 		m = "$error() function evaluated"
@@ -300,7 +300,7 @@ func fnError(c *call, a []any) (any, error) {
 	return nil, &Error{Code: "D3137", Message: m, custom: true}
 }
 
-func fnAssert(c *call, a []any) (any, error) {
+func fnAssert(c call, a []any) (any, error) {
 	if !truthy(argAt(a, 0)) {
 		m, _ := argAt(a, 1).(string)
 		if m == "" {
@@ -311,7 +311,7 @@ func fnAssert(c *call, a []any) (any, error) {
 	return undefined, nil
 }
 
-func fnType(c *call, a []any) (any, error) {
+func fnType(c call, a []any) (any, error) {
 	v := argAt(a, 0)
 	switch v.(type) {
 	case undefinedT:
@@ -341,7 +341,7 @@ func fnType(c *call, a []any) (any, error) {
 	return "object", nil
 }
 
-func fnSort(c *call, a []any) (any, error) {
+func fnSort(c call, a []any) (any, error) {
 	arr := argAt(a, 0)
 	if isUndef(arr) {
 		return undefined, nil
@@ -381,7 +381,7 @@ func fnSort(c *call, a []any) (any, error) {
 	return mergeSort(arr, comp)
 }
 
-func fnShuffle(c *call, a []any) (any, error) {
+func fnShuffle(c call, a []any) (any, error) {
 	arr := argAt(a, 0)
 	if isUndef(arr) {
 		return undefined, nil
@@ -401,7 +401,7 @@ func fnShuffle(c *call, a []any) (any, error) {
 	return out, nil
 }
 
-func fnDistinct(c *call, a []any) (any, error) {
+func fnDistinct(c call, a []any) (any, error) {
 	arr := argAt(a, 0)
 	if isUndef(arr) {
 		return undefined, nil
@@ -432,7 +432,7 @@ func fnDistinct(c *call, a []any) (any, error) {
 	return out, nil
 }
 
-func fnClone(c *call, a []any) (any, error) {
+func fnClone(c call, a []any) (any, error) {
 	arg := argAt(a, 0)
 	if isUndef(arg) {
 		return undefined, nil
@@ -460,7 +460,7 @@ func jsonClone(v any) (any, error) {
 	return msg.UnmarshalString(str)
 }
 
-func fnEval(c *call, a []any) (any, error) {
+func fnEval(c call, a []any) (any, error) {
 	expr := argAt(a, 0)
 	if isUndef(expr) {
 		return undefined, nil

@@ -19,7 +19,7 @@ func numbers(v any) []float64 {
 	return out
 }
 
-func fnSum(c *call, a []any) (any, error) {
+func fnSum(c call, a []any) (any, error) {
 	v := argAt(a, 0)
 	if isUndef(v) {
 		return undefined, nil
@@ -31,7 +31,7 @@ func fnSum(c *call, a []any) (any, error) {
 	return total, nil
 }
 
-func fnCount(c *call, a []any) (any, error) {
+func fnCount(c call, a []any) (any, error) {
 	v := argAt(a, 0)
 	if isUndef(v) {
 		return 0.0, nil
@@ -39,7 +39,7 @@ func fnCount(c *call, a []any) (any, error) {
 	return float64(len(arrayItems(v))), nil
 }
 
-func fnMax(c *call, a []any) (any, error) {
+func fnMax(c call, a []any) (any, error) {
 	ns := numbers(argAt(a, 0))
 	if len(ns) == 0 {
 		return undefined, nil
@@ -56,7 +56,7 @@ func fnMax(c *call, a []any) (any, error) {
 	return m, nil
 }
 
-func fnMin(c *call, a []any) (any, error) {
+func fnMin(c call, a []any) (any, error) {
 	ns := numbers(argAt(a, 0))
 	if len(ns) == 0 {
 		return undefined, nil
@@ -73,7 +73,7 @@ func fnMin(c *call, a []any) (any, error) {
 	return m, nil
 }
 
-func fnAverage(c *call, a []any) (any, error) {
+func fnAverage(c call, a []any) (any, error) {
 	ns := numbers(argAt(a, 0))
 	if len(ns) == 0 {
 		return undefined, nil
@@ -90,7 +90,7 @@ var (
 	radixNumberRE   = regexp.MustCompile(`^(0[xX][0-9A-Fa-f]+)|(0[oO][0-7]+)|(0[bB][0-1]+)$`)
 )
 
-func fnNumber(c *call, a []any) (any, error) {
+func fnNumber(c call, a []any) (any, error) {
 	switch t := argAt(a, 0).(type) {
 	case undefinedT:
 		return undefined, nil
@@ -115,7 +115,7 @@ func fnNumber(c *call, a []any) (any, error) {
 }
 
 func unaryMath(f func(float64) float64) implFn {
-	return func(c *call, a []any) (any, error) {
+	return func(c call, a []any) (any, error) {
 		v, ok := argAt(a, 0).(float64)
 		if !ok {
 			return undefined, nil
@@ -180,7 +180,7 @@ func shiftDecimal(v float64, by float64) float64 {
 	return f
 }
 
-func fnRound(c *call, a []any) (any, error) {
+func fnRound(c call, a []any) (any, error) {
 	v, ok := argAt(a, 0).(float64)
 	if !ok {
 		return undefined, nil
@@ -189,7 +189,7 @@ func fnRound(c *call, a []any) (any, error) {
 	return roundHalfEven(v, p, hasP), nil
 }
 
-func fnSqrt(c *call, a []any) (any, error) {
+func fnSqrt(c call, a []any) (any, error) {
 	v, ok := argAt(a, 0).(float64)
 	if !ok {
 		return undefined, nil
@@ -211,7 +211,7 @@ func jsPow(x, y float64) float64 {
 	return math.Pow(x, y)
 }
 
-func fnPower(c *call, a []any) (any, error) {
+func fnPower(c call, a []any) (any, error) {
 	v, ok := argAt(a, 0).(float64)
 	if !ok {
 		return undefined, nil
@@ -224,9 +224,9 @@ func fnPower(c *call, a []any) (any, error) {
 	return r, nil
 }
 
-func fnRandom(c *call, a []any) (any, error) { return rand.Float64(), nil }
+func fnRandom(c call, a []any) (any, error) { return rand.Float64(), nil }
 
-func fnNot(c *call, a []any) (any, error) {
+func fnNot(c call, a []any) (any, error) {
 	v := argAt(a, 0)
 	if isUndef(v) {
 		return undefined, nil
@@ -238,7 +238,7 @@ func fnNot(c *call, a []any) (any, error) {
 	return b != true, nil
 }
 
-func fnFormatBase(c *call, a []any) (any, error) {
+func fnFormatBase(c call, a []any) (any, error) {
 	v, ok := argAt(a, 0).(float64)
 	if !ok {
 		return undefined, nil

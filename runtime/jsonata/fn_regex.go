@@ -112,7 +112,7 @@ func (st *state) regexMatchText(p *regexFn, t *text, from int) (any, error) {
 	o.Set("start", float64(start))
 	o.Set("end", float64(end))
 	o.Set("groups", groups)
-	o.Set("next", &builtin{name: "next", fn: func(c *call, _ []any) (any, error) {
+	o.Set("next", &builtin{name: "next", fn: func(c call, _ []any) (any, error) {
 		if end >= t.len16() {
 			return undefined, nil
 		}
@@ -142,7 +142,7 @@ type matchResult struct {
 
 // callMatcher invokes a matcher (a regex or a function in its image) on
 // str and checks the shape of what it returns.
-func (st *state) callMatcher(c *call, matcher any, str any) (*matchResult, error) {
+func (st *state) callMatcher(c call, matcher any, str any) (*matchResult, error) {
 	res, err := st.apply(matcher, []any{str}, nil, c.env, site{})
 	if err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (st *state) callMatcher(c *call, matcher any, str any) (*matchResult, error
 	return mr, nil
 }
 
-func fnMatch(c *call, a []any) (any, error) {
+func fnMatch(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -210,7 +210,7 @@ func fnMatch(c *call, a []any) (any, error) {
 	return result, nil
 }
 
-func fnContains(c *call, a []any) (any, error) {
+func fnContains(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	token := argAt(a, 1)
 	if !ok || isUndef(token) {
@@ -288,7 +288,7 @@ func parseIntPrefix(s string) (int, bool) {
 	return n, i > 0
 }
 
-func fnReplace(c *call, a []any) (any, error) {
+func fnReplace(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -364,7 +364,7 @@ func fnReplace(c *call, a []any) (any, error) {
 	return b.String(), nil
 }
 
-func fnSplit(c *call, a []any) (any, error) {
+func fnSplit(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil

@@ -37,7 +37,7 @@ func jsSliceBounds(n int, start float64, end float64, hasEnd bool) (int, int) {
 	return s, e
 }
 
-func fnSubstring(c *call, a []any) (any, error) {
+func fnSubstring(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -65,7 +65,7 @@ func fnSubstring(c *call, a []any) (any, error) {
 	return string(runes[s:e]), nil
 }
 
-func fnSubstringBefore(c *call, a []any) (any, error) {
+func fnSubstringBefore(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -77,7 +77,7 @@ func fnSubstringBefore(c *call, a []any) (any, error) {
 	return str, nil
 }
 
-func fnSubstringAfter(c *call, a []any) (any, error) {
+func fnSubstringAfter(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -89,7 +89,7 @@ func fnSubstringAfter(c *call, a []any) (any, error) {
 	return str, nil
 }
 
-func fnLowercase(c *call, a []any) (any, error) {
+func fnLowercase(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -97,7 +97,7 @@ func fnLowercase(c *call, a []any) (any, error) {
 	return jsLower(str), nil
 }
 
-func fnUppercase(c *call, a []any) (any, error) {
+func fnUppercase(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -163,7 +163,7 @@ func isCased(r rune) bool {
 	return strings.ToUpper(string(r)) != strings.ToLower(string(r))
 }
 
-func fnLength(c *call, a []any) (any, error) {
+func fnLength(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -171,7 +171,7 @@ func fnLength(c *call, a []any) (any, error) {
 	return float64(utf8.RuneCountInString(str)), nil
 }
 
-func fnTrim(c *call, a []any) (any, error) {
+func fnTrim(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -196,7 +196,7 @@ func fnTrim(c *call, a []any) (any, error) {
 	return res, nil
 }
 
-func fnPad(c *call, a []any) (any, error) {
+func fnPad(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -234,7 +234,7 @@ func utf16Len(s string) int {
 	return n
 }
 
-func fnJoin(c *call, a []any) (any, error) {
+func fnJoin(c call, a []any) (any, error) {
 	v := argAt(a, 0)
 	if isUndef(v) {
 		return undefined, nil
@@ -269,7 +269,7 @@ func latin1Bytes(s string) []byte {
 	return b
 }
 
-func fnBase64Encode(c *call, a []any) (any, error) {
+func fnBase64Encode(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -277,7 +277,7 @@ func fnBase64Encode(c *call, a []any) (any, error) {
 	return base64.StdEncoding.EncodeToString(latin1Bytes(str)), nil
 }
 
-func fnBase64Decode(c *call, a []any) (any, error) {
+func fnBase64Decode(c call, a []any) (any, error) {
 	str, ok := argAt(a, 0).(string)
 	if !ok {
 		return undefined, nil
@@ -320,7 +320,7 @@ const (
 )
 
 func fnURL(name string) implFn {
-	return func(c *call, a []any) (any, error) {
+	return func(c call, a []any) (any, error) {
 		str, ok := argAt(a, 0).(string)
 		if !ok {
 			return undefined, nil

@@ -107,7 +107,7 @@ type pictureVars struct {
 	picture          u16s
 }
 
-func fnFormatNumber(c *call, a []any) (any, error) {
+func fnFormatNumber(c call, a []any) (any, error) {
 	value, ok := argAt(a, 0).(float64)
 	if !ok {
 		return undefined, nil

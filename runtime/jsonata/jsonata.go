@@ -104,6 +104,7 @@ func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]a
 			return nil, err
 		}
 	}
+	st.stack = st.stackBuf[:0]
 	env := &st.root
 	env.lazy = true
 	env.vars = st.rootVars[:0]
@@ -175,7 +176,7 @@ func goFunction(name string, fn func([]any) (any, error), sig string) any {
 	} else {
 		b.plain = true
 	}
-	b.fn = func(c *call, args []any) (any, error) {
+	b.fn = func(c call, args []any) (any, error) {
 		in := make([]any, len(args))
 		for i, a := range args {
 			v, err := exportChecked(a)

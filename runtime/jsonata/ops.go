@@ -216,15 +216,19 @@ func utf16First(r rune) rune {
 }
 
 func concatOp(lhs, rhs any) (any, error) {
-	ls, rs := "", ""
-	if !isUndef(lhs) {
+	ls, lok := lhs.(string)
+	rs, rok := rhs.(string)
+	if lok && rok {
+		return ls + rs, nil
+	}
+	if !lok && !isUndef(lhs) {
 		s, err := fnString(lhs, false)
 		if err != nil {
 			return nil, err
 		}
 		ls = s.(string)
 	}
-	if !isUndef(rhs) {
+	if !rok && !isUndef(rhs) {
 		s, err := fnString(rhs, false)
 		if err != nil {
 			return nil, err
@@ -603,7 +607,7 @@ func mergeSort(arr any, comp func(a, b any) (bool, error)) (any, error) {
 func (st *state) transformer(expr *node, env *frame) any {
 	b := &builtin{name: "transform", nargs: 1, params: []string{"obj"}}
 	b.sig = transformSig
-	b.fn = func(c *call, args []any) (any, error) {
+	b.fn = func(c call, args []any) (any, error) {
 		obj := argAt(args, 0)
 		if isUndef(obj) {
 			return undefined, nil

@@ -214,6 +214,11 @@ func (s *signature) prefixLen(sig []byte, k int) int {
 // value for a missing "-" argument and wrapping single values for array
 // parameters; it returns the arguments to call with.
 func (s *signature) validate(args []any, context any) ([]any, error) {
+	return s.validateInto(args, context, make([]any, 0, len(s.params)))
+}
+
+// validateInto is validate appending the arguments to out.
+func (s *signature) validateInto(args []any, context any, out []any) ([]any, error) {
 	var buf [8]byte
 	sig := buf[:0]
 	for _, a := range args {
@@ -227,7 +232,6 @@ func (s *signature) validate(args []any, context any) ([]any, error) {
 	if !s.match(sig, counts) {
 		return nil, s.validationError(args, sig)
 	}
-	out := make([]any, 0, len(s.params))
 	ai := 0 // the next argument
 	sp := 0 // the next letter of the supplied signature
 	for pi := range s.params {

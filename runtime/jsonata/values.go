@@ -40,14 +40,25 @@ const (
 type sequence struct {
 	items []any
 	flags seqFlags
+	// one holds the item of a one-item sequence, saving an allocation.
+	one [1]any
 }
 
 func newSeq(n int) *sequence {
-	return &sequence{items: make([]any, 0, n), flags: fSeq}
+	s := &sequence{flags: fSeq}
+	if n <= 1 {
+		s.items = s.one[:0]
+	} else {
+		s.items = make([]any, 0, n)
+	}
+	return s
 }
 
 func seqOf(v any) *sequence {
-	return &sequence{items: []any{v}, flags: fSeq}
+	s := &sequence{flags: fSeq}
+	s.one[0] = v
+	s.items = s.one[:1]
+	return s
 }
 
 func (s *sequence) push(v any) { s.items = append(s.items, v) }
