@@ -25,6 +25,10 @@ type v3conn struct {
 	lostCh  chan struct{}
 	lostErr error
 	up      bool
+	// dialCtx ends the attempt in progress: paho's own connect cannot be
+	// cancelled, so its dial and the connection it waits on are ours.
+	dialCtx context.Context
+	dialed  net.Conn
 }
 
 func newV3(cfg transportConfig, h handlers) *v3conn {
@@ -58,9 +62,21 @@ func newV3(cfg transportConfig, h handlers) *v3conn {
 		o.SetBinaryWill(cfg.will.topic, cfg.will.payload, cfg.will.qos, cfg.will.retain)
 	}
 	o.SetCustomOpenConnectionFn(func(u *url.URL, _ pahomqtt.ClientOptions) (net.Conn, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		t.mu.Lock()
+		parent := t.dialCtx
+		t.mu.Unlock()
+		if parent == nil {
+			parent = context.Background()
+		}
+		ctx, cancel := context.WithTimeout(parent, 30*time.Second)
 		defer cancel()
-		return dialBroker(ctx, u, cfg.tls)
+		c, err := dialBroker(ctx, u, cfg.tls)
+		if err == nil {
+			t.mu.Lock()
+			t.dialed = c
+			t.mu.Unlock()
+		}
+		return c, err
 	})
 	o.SetDefaultPublishHandler(t.onMessage)
 	o.SetConnectionLostHandler(func(_ pahomqtt.Client, err error) { t.markLost(err) })
@@ -93,12 +109,23 @@ func (t *v3conn) connect(ctx context.Context) (connInfo, error) {
 	t.mu.Lock()
 	t.lostCh = make(chan struct{})
 	t.lostErr = nil
+	t.dialCtx, t.dialed = ctx, nil
 	t.mu.Unlock()
 	tok := t.cli.Connect()
 	select {
 	case <-tok.Done():
 	case <-ctx.Done():
-		t.cli.Disconnect(0)
+		// The dial sees the cancelled context; a connection waiting for
+		// its CONNACK is closed under paho.
+		t.mu.Lock()
+		if t.dialed != nil {
+			_ = t.dialed.Close()
+		}
+		t.mu.Unlock()
+		select {
+		case <-tok.Done():
+		case <-time.After(closeWait):
+		}
 		return connInfo{}, ctx.Err()
 	}
 	if err := tok.Error(); err != nil {

@@ -363,3 +363,39 @@ func TestBackpressureBrokerDefaults(t *testing.T) {
 		t.Fatalf("only %d arrived", count)
 	}
 }
+
+// TestStopWhileConnecting: a broker that accepts TCP but never answers
+// CONNECT must not hold up stopping the flows.
+func TestStopWhileConnecting(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	for _, v := range []string{"4", "5"} {
+		h := newHarness(t)
+		h.deploy(brokerNode("B", port, `"protocolVersion":"`+v+`"`)+`,
+			{"id":"in","type":"mqtt in","z":"tab","topic":"x","qos":"1","broker":"B","wires":[]},
+			{"id":"out","type":"mqtt out","z":"tab","topic":"x","qos":"1","broker":"B"}`, nil)
+		h.waitStatus("in", "connecting", 5*time.Second)
+		h.inject("out", `{"payload":"waits"}`)
+		time.Sleep(200 * time.Millisecond)
+		start := time.Now()
+		if err := h.e.Stop(t.Context()); err != nil {
+			t.Fatalf("MQTT %s: %v", v, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("MQTT %s: stopping took %s", v, d)
+		}
+	}
+}
