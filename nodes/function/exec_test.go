@@ -4,6 +4,7 @@ package function
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -27,8 +28,13 @@ var execSinks = []string{`{"id":"sink1","type":"fnrig-sink","wires":[]}`, `{"id"
 
 func execRig(t *testing.T, settings rigSettings, extra string) *rig {
 	t.Helper()
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
+	for _, tool := range []string{"sh", "sleep", "head", "tr", "echo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is missing (CI needs it)", tool)
+			}
+			t.Skipf("%s is missing; CI requires it", tool)
+		}
 	}
 	return newRig(t, settings, append([]string{execJSON(extra)}, execSinks...)...)
 }
