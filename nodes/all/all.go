@@ -5,8 +5,10 @@ package all
 import (
 	_ "github.com/sluicehq/sluice/nodes/core"
 	_ "github.com/sluicehq/sluice/nodes/function"
+	_ "github.com/sluicehq/sluice/nodes/kafka"
 	_ "github.com/sluicehq/sluice/nodes/mqtt"
 	_ "github.com/sluicehq/sluice/nodes/network"
 	_ "github.com/sluicehq/sluice/nodes/parser"
 	_ "github.com/sluicehq/sluice/nodes/sequence"
+	_ "github.com/sluicehq/sluice/nodes/storage"
 )
