@@ -177,3 +177,47 @@ func kickClients(t *testing.T, m *mosquitto, id string) {
 	t.Helper()
 	m.pub("-i", id, "-t", "takeover", "-m", "x")
 }
+
+// TestEarlyMessageWaitsForItsSubscription: a persistent session may
+// deliver before the node that wants the message has subscribed again (the
+// nodes start one by one); it waits a little for the subscription instead
+// of being acknowledged and dropped.
+func TestEarlyMessageWaitsForItsSubscription(t *testing.T) {
+	m := startMosquitto(t, "")
+	h := newHarness(t)
+	h.deploy(brokerNode("B", m.port, "")+`,
+		{"id":"dyn","type":"mqtt in","z":"tab","topic":"","datatype":"utf8","inputs":1,"broker":"B","wires":[["sink"]]},
+		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
+	h.waitStatus("dyn", "connected", 5*time.Second)
+	var b *broker
+	running.Range(func(k, _ any) bool {
+		if k.(*broker).id == "B" {
+			b = k.(*broker)
+		}
+		return true
+	})
+	acked := make(chan struct{}, 1)
+	b.q.put(&inPub{topic: "early/x", payload: []byte("kept"), qos: 1, ack: func() { acked <- struct{}{} }})
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-acked:
+		t.Fatal("acknowledged before anyone wanted it")
+	default:
+	}
+	h.inject("dyn", `{"action":"subscribe","topic":"early/#"}`)
+	if got := h.next("sink", 5*time.Second); got.Value("payload") != "kept" {
+		t.Fatalf("%s", msg.Marshal(got))
+	}
+	select {
+	case <-acked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("never acknowledged")
+	}
+	// Unwanted for good: acknowledged after parkFor.
+	b.q.put(&inPub{topic: "nobody/x", payload: []byte("x"), qos: 1, ack: func() { acked <- struct{}{} }})
+	select {
+	case <-acked:
+	case <-time.After(parkFor + 2*time.Second):
+		t.Fatal("an unwanted message was never acknowledged")
+	}
+}
