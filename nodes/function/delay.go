@@ -205,7 +205,7 @@ func (n *delayNode) Input(c node.Ctx, m *msg.Msg) error {
 	defer n.mu.Unlock()
 	n.c = c
 	if n.closed {
-		c.Done(m, errDelayStopped)
+		m.Track.Done(errDelayStopped)
 		return nil
 	}
 	switch n.mode {

@@ -101,6 +101,7 @@ type templateNode struct {
 	tmpl     any    // the template property as written (msg.Undefined when absent)
 	parsed   *parsedTemplate
 	fieldTyp string
+	field    string
 	path     []msg.PathPart // fieldType msg
 	store    string         // fieldType flow, global
 	key      string
@@ -126,6 +127,7 @@ func newTemplate(cfg *node.Config) (node.Node, error) {
 		n.tmpl = msg.Undefined{}
 	}
 	field := cfg.StrOr("field", "payload")
+	n.field = field
 	switch n.fieldTyp {
 	case "msg":
 		p, err := msgPath(field)
@@ -190,7 +192,7 @@ func (n *templateNode) Input(c node.Ctx, m *msg.Msg) error {
 	if n.fieldTyp == "msg" {
 		if _, err := setProp(m.Object, n.path, value); err != nil {
 			if err == errSkip {
-				return &TypeError{Msg: "Cannot set property of " + n.key}
+				return &TypeError{Msg: "Cannot set property " + n.field}
 			}
 			return err
 		}
