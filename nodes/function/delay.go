@@ -45,8 +45,8 @@ func init() {
 		},
 		// Node-RED's node copies its name, so errors show "name": "".
 		NameAlways: true,
-		Help: delayHelp,
-		New:  newDelay,
+		Help:       delayHelp,
+		New:        newDelay,
 	})
 }
 

@@ -31,8 +31,8 @@ func init() {
 		},
 		// Node-RED's node copies its name, so errors show "name": "".
 		NameAlways: true,
-		Help: templateHelp,
-		New:  newTemplate,
+		Help:       templateHelp,
+		New:        newTemplate,
 	})
 }
 
