@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"log/slog"
 	"math"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -171,8 +172,19 @@ func (c *nodeClock) fire() {
 			heap.Pop(&c.h)
 		}
 		c.mu.Unlock()
-		t.fn()
+		c.call(t.fn)
 	}
+}
+
+// call runs a callback; a panic in it is logged, not a crash of the
+// process, and the clock goes on.
+func (c *nodeClock) call(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("timer callback panicked", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
 }
 
 type clockHeap []*clockTimer

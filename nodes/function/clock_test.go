@@ -85,3 +85,21 @@ func TestJSDelay(t *testing.T) {
 		}
 	}
 }
+
+func TestClockSurvivesPanic(t *testing.T) {
+	var mu sync.Mutex
+	c := newNodeClock(&mu)
+	defer c.Close()
+	ran := make(chan struct{})
+	mu.Lock()
+	c.After(time.Millisecond, func() { panic("boom") })
+	c.After(2*time.Millisecond, func() { close(ran) })
+	mu.Unlock()
+	select {
+	case <-ran:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the clock stopped after a panic")
+	}
+	mu.Lock() // the lock was released
+	mu.Unlock()
+}
