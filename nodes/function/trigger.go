@@ -200,6 +200,11 @@ func (op *triggerOp) value(c node.Ctx, m *msg.Msg) (any, error) {
 	case "num":
 		return op.num, nil
 	}
+	if op.in == nil {
+		// A type the node has no use for here: Node-RED's
+		// evaluateNodeProperty hands back the value as written.
+		return op.raw, nil
+	}
 	return op.in.Eval(c, m)
 }
 

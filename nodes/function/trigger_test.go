@@ -109,3 +109,10 @@ func TestTriggerBadConfig(t *testing.T) {
 		t.Fatalf("outputs %d", n)
 	}
 }
+
+func TestTriggerOddOp1Type(t *testing.T) {
+	got, err := feed(t, build(t, "trigger", `{"op1":"x","op1type":"payl","duration":"0"}`), newCtx(), `{"payload":1}`)
+	if err != nil || got != `{"payload":"x"}` {
+		t.Fatalf("got %s %v", got, err)
+	}
+}
