@@ -155,11 +155,10 @@ func newBroker(cfg *node.Config) (node.Node, error) {
 		}
 	}
 	b.q = newInbox(b)
-	running.Store(b, struct{}{})
 	return b, nil
 }
 
-// running lists the broker nodes built and not closed, so that tests can
+// running lists the broker nodes started and not closed, so that tests can
 // look inside them.
 var running sync.Map
 
@@ -177,6 +176,7 @@ func (b *broker) Start(c node.Ctx) error {
 	b.c = c
 	b.mu.Unlock()
 	go b.q.run()
+	running.Store(b, struct{}{})
 	return nil
 }
 
