@@ -1,0 +1,208 @@
+package modbus
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/sluicehq/sluice/nodes/core" // catch
+	"github.com/sluicehq/sluice/runtime/engine"
+	"github.com/sluicehq/sluice/runtime/msg"
+	"github.com/sluicehq/sluice/runtime/node"
+)
+
+func init() {
+	node.Register(&node.Spec{Type: "mbtest-sink", Inputs: 1, New: func(*node.Config) (node.Node, error) { return struct{}{}, nil }})
+}
+
+const python = "/usr/bin/python3"
+
+// needPeer skips without pymodbus unless CI demands the peer.
+func needPeer(t *testing.T, tools ...string) {
+	t.Helper()
+	missing := ""
+	if err := exec.Command(python, "-c", "import pymodbus").Run(); err != nil {
+		missing = "python3-pymodbus"
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing += " " + tool
+		}
+	}
+	if missing == "" {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("missing test peer: %s (scripts/check-tools.sh installs it)", missing)
+	}
+	t.Skipf("missing test peer %s (apt-get install python3-pymodbus mbpoll); CI unset", missing)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// device is a pymodbus server process (testdata/server.py).
+type device struct {
+	t    *testing.T
+	port int
+	slow int
+	cmd  *exec.Cmd
+}
+
+func startDevice(t *testing.T, port, slowMS int) *device {
+	t.Helper()
+	d := &device{t: t, port: port, slow: slowMS}
+	d.start()
+	t.Cleanup(d.stop)
+	return d
+}
+
+func (d *device) start() {
+	d.t.Helper()
+	script, _ := filepath.Abs("testdata/server.py")
+	args := []string{script, fmt.Sprint(d.port)}
+	if d.slow > 0 {
+		args = append(args, fmt.Sprint(d.slow))
+	}
+	d.cmd = exec.Command(python, args...)
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.stop()
+	d.t.Fatalf("pymodbus server on port %d did not start", d.port)
+}
+
+func (d *device) stop() {
+	if d.cmd == nil || d.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+	_ = d.cmd.Wait()
+	d.cmd = nil
+}
+
+type harness struct {
+	t *testing.T
+	e *engine.Engine
+
+	mu     sync.Mutex
+	msgs   map[string]chan *msg.Object
+	status map[string]chan string
+}
+
+func (h *harness) sink(id string) chan *msg.Object {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.msgs[id] == nil {
+		h.msgs[id] = make(chan *msg.Object, 10000)
+	}
+	return h.msgs[id]
+}
+
+func (h *harness) statuses(id string) chan string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.status[id] == nil {
+		h.status[id] = make(chan string, 10000)
+	}
+	return h.status[id]
+}
+
+// run deploys nodes (JSON objects without the tab) next to a modbus-client
+// "mb" for the device's port; messages reaching ids starting "sink" are kept.
+func run(t *testing.T, port int, clientExtra string, nodes ...string) *harness {
+	t.Helper()
+	e, err := engine.New(engine.Options{UserDir: t.TempDir(), CloseTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, e: e, msgs: map[string]chan *msg.Object{}, status: map[string]chan string{}}
+	e.OnReceive(func(id string, m *msg.Msg) {
+		if strings.HasPrefix(id, "sink") {
+			h.sink(id) <- m.Object.Clone()
+		}
+	})
+	e.Subscribe(func(ev engine.Event) {
+		if ev.Kind == "status" && ev.Status != nil {
+			h.statuses(ev.ID) <- ev.Status.Fill + "/" + ev.Status.Shape + "/" + ev.Status.Text
+		}
+	})
+	t.Cleanup(func() { _ = e.Close(context.Background()) })
+	all := []string{`{"id":"t1","type":"tab"}`,
+		fmt.Sprintf(`{"id":"mb","type":"modbus-client","clienttype":"tcp","tcpHost":"127.0.0.1","tcpPort":"%d","unit_id":1,"clientTimeout":1000,"reconnectTimeout":200%s}`, port, clientExtra),
+		`{"id":"sink1","type":"mbtest-sink","z":"t1"}`, `{"id":"sink2","type":"mbtest-sink","z":"t1"}`,
+		`{"id":"sinkErr","type":"mbtest-sink","z":"t1"}`,
+		`{"id":"catch","type":"catch","z":"t1","scope":null,"wires":[["sinkErr"]]}`}
+	all = append(all, nodes...)
+	if err := e.Deploy([]byte("[" + strings.Join(all, ",") + "]")); err != nil {
+		t.Fatal(err)
+	}
+	h.e = e
+	return h
+}
+
+func (h *harness) next(id string, within time.Duration) *msg.Object {
+	h.t.Helper()
+	select {
+	case m := <-h.sink(id):
+		return m
+	case <-time.After(within):
+		h.t.Fatalf("no message reached %s within %v", id, within)
+	}
+	return nil
+}
+
+func (h *harness) waitStatus(id, prefix string, within time.Duration) {
+	h.t.Helper()
+	deadline := time.After(within)
+	var seen []string
+	for {
+		select {
+		case s := <-h.statuses(id):
+			if strings.HasPrefix(s, prefix) {
+				return
+			}
+			seen = append(seen, s)
+		case <-deadline:
+			h.t.Fatalf("node %s never showed %q; saw %q", id, prefix, seen)
+		}
+	}
+}
+
+func (h *harness) inject(id, body string) {
+	h.t.Helper()
+	v, err := msg.UnmarshalString(body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.e.Inject(id, msg.Wrap(v.(*msg.Object))); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func js(v any) string { return string(msg.Marshal(v)) }

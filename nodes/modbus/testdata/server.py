@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Modbus TCP test device on pymodbus (Debian python3-pymodbus).
+
+usage: server.py PORT [SLOW_MS]
+
+Wire addresses are zero-based (zero_mode). Known contents:
+  coils 0..15            1,0,1,1,0,0,0,1, 1,1,0,0,0,0,0,0
+  discrete inputs 0..7   0,1,0,1,1,0,0,0
+  holding 0..9           100..109
+  holding 10..11         float32 12.5, low word first   (0x0000, 0x4148)
+  holding 12..13         float32 -3.25, high word first (0xC050, 0x0000)
+  holding 20..23         "Sluice!" (two ASCII bytes per register, NUL padded)
+  holding 30             int16 -5 (0xFFFB)
+  holding 100            counter, +1 every 100 ms
+  holding 0..199 exist; 200 and above answer exception 2 (illegal address)
+  input registers 0..9   1000..1009
+With SLOW_MS every register read takes that long (a slow device).
+"""
+import asyncio
+import logging
+import sys
+import time
+
+from pymodbus.datastore import (ModbusSequentialDataBlock, ModbusServerContext,
+                                ModbusSlaveContext)
+from pymodbus.server import StartAsyncTcpServer
+
+logging.basicConfig(level=logging.CRITICAL)
+
+port = int(sys.argv[1])
+slow = int(sys.argv[2]) / 1000.0 if len(sys.argv) > 2 else 0.0
+
+
+class SlowBlock(ModbusSequentialDataBlock):
+    def getValues(self, address, count=1):
+        if slow:
+            time.sleep(slow)
+        return super().getValues(address, count)
+
+
+hr = [0] * 200
+hr[0:10] = list(range(100, 110))
+hr[10:12] = [0x0000, 0x4148]
+hr[12:14] = [0xC050, 0x0000]
+text = b"Sluice!\x00"
+hr[20:24] = [text[i] << 8 | text[i + 1] for i in range(0, 8, 2)]
+hr[30] = 0xFFFB
+
+holding = SlowBlock(0, hr)
+store = ModbusSlaveContext(
+    co=ModbusSequentialDataBlock(0, [1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]),
+    di=ModbusSequentialDataBlock(0, [0, 1, 0, 1, 1, 0, 0, 0]),
+    hr=holding,
+    ir=SlowBlock(0, list(range(1000, 1010))),
+    zero_mode=True,
+)
+context = ModbusServerContext(slaves=store, single=True)
+
+
+async def count():
+    while True:
+        await asyncio.sleep(0.1)
+        v = holding.getValues(100, 1)[0] if not slow else 0
+        holding.values[100] = (v + 1) & 0xFFFF
+
+
+async def main():
+    asyncio.get_running_loop().create_task(count())
+    await StartAsyncTcpServer(context=context, address=("127.0.0.1", port), allow_reuse_address=True)
+
+
+asyncio.run(main())
