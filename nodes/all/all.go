@@ -5,8 +5,8 @@ package all
 import (
 	_ "github.com/sluicehq/sluice/nodes/core"
 	_ "github.com/sluicehq/sluice/nodes/function"
-	_ "github.com/sluicehq/sluice/nodes/modbus"
 	_ "github.com/sluicehq/sluice/nodes/kafka"
+	_ "github.com/sluicehq/sluice/nodes/modbus"
 	_ "github.com/sluicehq/sluice/nodes/mqtt"
 	_ "github.com/sluicehq/sluice/nodes/network"
 	_ "github.com/sluicehq/sluice/nodes/parser"
