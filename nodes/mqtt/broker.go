@@ -217,7 +217,10 @@ func (b *broker) register(c node.Ctx) {
 	b.mu.Lock()
 	st := b.status
 	b.mu.Unlock()
-	c.Status(st)
+	if st != statusDisconnected {
+		// The node showed disconnected itself on starting.
+		c.Status(st)
+	}
 	b.statusMu.Unlock()
 }
 
