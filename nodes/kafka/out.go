@@ -1,0 +1,313 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/sluicehq/sluice/runtime/msg"
+	"github.com/sluicehq/sluice/runtime/node"
+)
+
+func init() {
+	node.Register(&node.Spec{
+		Type: "kafka out", Category: "network", Color: "#c0c0c0", Icon: "bridge.svg",
+		Inputs: 1, Outputs: 0,
+		Props: []node.Prop{
+			{Name: "name", Kind: node.KindString, Default: ""},
+			{Name: "broker", Kind: node.KindString, ConfigType: "kafka-broker", Required: true, Label: "Broker"},
+			{Name: "topic", Kind: node.KindString, Default: "", Label: "Topic"},
+			{Name: "key", Kind: node.KindString, Default: "", Label: "Key"},
+			{Name: "partition", Kind: node.KindNumber, Default: "", Label: "Partition"},
+			{Name: "acks", Kind: node.KindString, Default: "all", Options: []string{"all", "leader", "none"}, Label: "Acks"},
+			{Name: "idempotent", Kind: node.KindBool, Default: true, Label: "Idempotent"},
+			{Name: "compression", Kind: node.KindString, Default: "none", Options: []string{"none", "gzip", "snappy", "lz4", "zstd"}, Label: "Compression"},
+		},
+		Help: outHelp,
+		New:  newOut,
+	})
+}
+
+const outHelp = "Writes `msg.payload` as a record to a Kafka topic.\n\n" +
+	"`topic` empty takes `msg.topic`; `key` empty takes `msg.key`; `partition` empty or -1 lets the partitioner choose " +
+	"(the key's hash), and `msg.partition` overrides it. `msg.headers` (an object of strings) become record headers. " +
+	"A Buffer is written as it is, a string as UTF-8, anything else as JSON.\n\n" +
+	"The message is finished (complete and catch nodes fire, an MQTT source acknowledges) only when the broker has " +
+	"acknowledged the record with the chosen `acks` (`all` by default). `idempotent` (default on, needs acks all) " +
+	"keeps retries from writing duplicates. A record the broker refuses is an error naming its topic, partition and the broker's reason."
+
+type outNode struct {
+	brokerID    string
+	topic, key  string
+	partition   int32
+	acks        sarama.RequiredAcks
+	idempotent  bool
+	compression sarama.CompressionCodec
+	ckey        string
+
+	c      node.Ctx
+	b      *broker
+	sc     *sharedClient
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// record travels with a produced message as its Metadata and finishes the
+// flow message when the producer reports the result.
+type record struct {
+	c node.Ctx
+	m *msg.Msg
+}
+
+func (r *record) finish(err error) { r.c.Done(r.m, err) }
+
+func newOut(cfg *node.Config) (node.Node, error) {
+	n := &outNode{brokerID: cfg.Str("broker"), topic: cfg.Str("topic"), key: cfg.Str("key"), partition: -1,
+		idempotent: cfg.Bool("idempotent", true)}
+	p, err := cfg.Num("partition", -1)
+	if err != nil {
+		return nil, err
+	}
+	if p != math.Trunc(p) || p < -1 || p > math.MaxInt32 {
+		return nil, node.BadProp("partition", cfg.Get("partition"), "must be a partition number or -1")
+	}
+	n.partition = int32(p)
+	switch a := cfg.StrOr("acks", "all"); a {
+	case "all":
+		n.acks = sarama.WaitForAll
+	case "leader":
+		n.acks = sarama.WaitForLocal
+	case "none":
+		n.acks = sarama.NoResponse
+	default:
+		return nil, node.BadProp("acks", a, "must be all, leader or none")
+	}
+	if n.idempotent && n.acks != sarama.WaitForAll {
+		return nil, node.BadProp("idempotent", true, "an idempotent producer needs acks all")
+	}
+	switch cc := cfg.StrOr("compression", "none"); cc {
+	case "none":
+		n.compression = sarama.CompressionNone
+	case "gzip":
+		n.compression = sarama.CompressionGZIP
+	case "snappy":
+		n.compression = sarama.CompressionSnappy
+	case "lz4":
+		n.compression = sarama.CompressionLZ4
+	case "zstd":
+		n.compression = sarama.CompressionZSTD
+	default:
+		return nil, node.BadProp("compression", cc, "must be none, gzip, snappy, lz4 or zstd")
+	}
+	n.ckey = fmt.Sprintf("out/%d/%t/%d", n.acks, n.idempotent, n.compression)
+	return n, nil
+}
+
+func (n *outNode) DeferDone() {}
+
+func (n *outNode) tweak(conf *sarama.Config) {
+	conf.Producer.RequiredAcks = n.acks
+	conf.Producer.Idempotent = n.idempotent
+	conf.Producer.Compression = n.compression
+	conf.Producer.Return.Successes = true
+	conf.Producer.Return.Errors = true
+	conf.Producer.Partitioner = newPartitioner
+	// Batching for throughput: a short linger lets records going to one
+	// partition share a request.
+	conf.Producer.Flush.Frequency = 2 * time.Millisecond
+	conf.Producer.Flush.Messages = 500
+	conf.Producer.Flush.MaxMessages = 10000
+	conf.Producer.Retry.Max = 5
+	conf.Producer.Retry.Backoff = 200 * time.Millisecond
+	conf.ChannelBufferSize = 4096
+	if n.idempotent {
+		// Sarama's idempotent producer keeps order only with one request
+		// in flight per broker.
+		conf.Net.MaxOpenRequests = 1
+	}
+}
+
+func (n *outNode) Start(c node.Ctx) error {
+	n.c = c
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	bn, _ := c.ConfigNode(n.brokerID)
+	b, ok := bn.(*broker)
+	if !ok {
+		c.Status(statusError("missing broker"))
+		c.Error(fmt.Errorf("kafka out %s: property \"broker\": kafka-broker node %q is not deployed", c.ID(), n.brokerID), nil)
+		return nil
+	}
+	n.b = b
+	c.Status(statusConnecting)
+	go func() {
+		if _, err := n.producer(); err != nil {
+			c.Error(err, nil)
+		}
+	}()
+	return nil
+}
+
+// producer connects on first use and keeps retrying on later messages
+// after a failure, so an outage at start does not need a redeploy.
+func (n *outNode) producer() (*sharedClient, error) {
+	n.b.mu.Lock()
+	sc := n.sc
+	n.b.mu.Unlock()
+	if sc != nil {
+		return sc, nil
+	}
+	sc, err := n.b.acquire(n.c, n.ckey, n.tweak, true)
+	if err != nil {
+		n.c.Status(statusError(err.Error()))
+		return nil, err
+	}
+	n.b.mu.Lock()
+	if n.sc != nil || n.ctx.Err() != nil {
+		n.b.mu.Unlock()
+		n.b.release(sc)
+		return n.producer()
+	}
+	n.sc = sc
+	n.b.mu.Unlock()
+	n.c.Status(statusConnected)
+	return sc, nil
+}
+
+func (n *outNode) Input(c node.Ctx, m *msg.Msg) error {
+	if n.b == nil {
+		c.Done(m, fmt.Errorf("kafka out %s: no kafka-broker", c.ID()))
+		return nil
+	}
+	pm, err := n.prepare(m)
+	if err != nil {
+		c.Done(m, err)
+		return nil
+	}
+	sc, err := n.producer()
+	if err != nil {
+		c.Done(m, err)
+		return nil
+	}
+	pm.Metadata = &record{c: c, m: m}
+	select {
+	case sc.prod.Input() <- pm:
+	case <-n.ctx.Done():
+		c.Done(m, errors.New("kafka out: node stopped before the record was sent"))
+	}
+	return nil
+}
+
+// prepare builds the record from the node's settings and the message.
+func (n *outNode) prepare(m *msg.Msg) (*sarama.ProducerMessage, error) {
+	topic := n.topic
+	if topic == "" {
+		topic = msg.ToString(m.Value("topic"))
+		if m.Value("topic") == nil {
+			topic = ""
+		}
+	}
+	if topic == "" {
+		return nil, errors.New("kafka out: no topic (set the node's topic or msg.topic)")
+	}
+	pm := &sarama.ProducerMessage{Topic: topic, Partition: n.partition}
+	switch {
+	case n.key != "":
+		pm.Key = sarama.StringEncoder(n.key)
+	case m.Value("key") != nil:
+		kb, err := encodeValue(m.Value("key"))
+		if err != nil {
+			return nil, fmt.Errorf("kafka out: msg.key: %w", err)
+		}
+		pm.Key = sarama.ByteEncoder(kb)
+	}
+	if pv, ok := m.Get("partition"); ok && pv != nil && pv != "" {
+		f := msg.ToNumber(pv)
+		if f != math.Trunc(f) || f < -1 || f > math.MaxInt32 {
+			return nil, fmt.Errorf("kafka out: msg.partition %s is not a partition number", msg.Marshal(pv))
+		}
+		pm.Partition = int32(f)
+	}
+	if h, ok := m.Value("headers").(*msg.Object); ok {
+		for _, k := range h.Keys() {
+			v := h.Value(k)
+			if v == nil {
+				continue
+			}
+			vb, err := encodeValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("kafka out: msg.headers.%s: %w", k, err)
+			}
+			pm.Headers = append(pm.Headers, sarama.RecordHeader{Key: []byte(k), Value: vb})
+		}
+	}
+	pb, err := encodeValue(m.Value("payload"))
+	if err != nil {
+		return nil, fmt.Errorf("kafka out: msg.payload: %w", err)
+	}
+	pm.Value = sarama.ByteEncoder(pb)
+	return pm, nil
+}
+
+// encodeValue writes a Buffer as it is, a string as UTF-8, anything else
+// as JSON.
+func encodeValue(v any) (b []byte, err error) {
+	switch t := v.(type) {
+	case []byte:
+		return t, nil
+	case string:
+		return []byte(t), nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot be written as JSON: %v", r)
+		}
+	}()
+	return []byte(msg.Marshal(v)), nil
+}
+
+func (n *outNode) Close(ctx context.Context, removed bool) error {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	if n.b == nil {
+		return nil
+	}
+	n.b.mu.Lock()
+	sc := n.sc
+	n.sc = nil
+	n.b.mu.Unlock()
+	if sc != nil {
+		done := make(chan struct{})
+		go func() { n.b.release(sc); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// partitioner writes to the record's partition when one is set (the node's
+// or msg.partition) and hashes the key otherwise.
+type partitioner struct{ hash sarama.Partitioner }
+
+func newPartitioner(topic string) sarama.Partitioner {
+	return partitioner{hash: sarama.NewHashPartitioner(topic)}
+}
+
+func (p partitioner) Partition(m *sarama.ProducerMessage, n int32) (int32, error) {
+	if m.Partition >= 0 {
+		if m.Partition >= n {
+			return -1, fmt.Errorf("partition %d does not exist (topic %q has %d)", m.Partition, m.Topic, n)
+		}
+		return m.Partition, nil
+	}
+	return p.hash.Partition(m, n)
+}
+
+func (p partitioner) RequiresConsistency() bool { return true }

@@ -1,0 +1,140 @@
+package kafka
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sluicehq/sluice/runtime/msg"
+)
+
+// Sluice writes, kcat (librdkafka) reads: payload forms, keys, headers,
+// explicit partitions, and complete firing only after the broker's ack.
+func TestOutKcatReads(t *testing.T) {
+	kcat(t)
+	_, addrs := newCluster(t, kfake.SeedTopics(3, "out1"))
+	h := newHarness(t)
+	h.deploy(brokerNode(addrs)+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"","acks":"all","idempotent":true,"compression":"lz4"},
+		{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sink1"]]},
+		{"id":"sink1","type":"kt-sink","z":"tab"}`, nil)
+	h.waitStatus("ko", "connected", 10*time.Second)
+
+	send := func(payload any, key any, part any, headers *msg.Object) {
+		m := msg.New()
+		m.Set("topic", "out1")
+		m.Set("payload", payload)
+		if key != nil {
+			m.Set("key", key)
+		}
+		if part != nil {
+			m.Set("partition", part)
+		}
+		if headers != nil {
+			m.Set("headers", headers)
+		}
+		h.inject("ko", m.Object)
+	}
+	obj := msg.NewObject(1)
+	obj.Set("a", 1.0)
+	hd := msg.NewObject(1)
+	hd.Set("h1", "v1")
+	send("hello", "k1", 2.0, hd)
+	send([]byte{0x01, 0x02}, nil, 2.0, nil)
+	send(obj, "k2", "2", nil)
+	for range 3 {
+		h.next("sink1", 10*time.Second)
+	}
+	out := runKcat(t, "", "-b", addrs, "-C", "-t", "out1", "-p", "2", "-o", "beginning", "-e", "-q",
+		"-f", "%k|%s|%h|%p\n")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	want := []string{"k1|hello|h1=v1|2", "|\x01\x02||2", `k2|{"a":1}||2`}
+	if len(lines) != len(want) {
+		t.Fatalf("kcat read %q, want %q", lines, want)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("record %d: %q, want %q", i, lines[i], want[i])
+		}
+	}
+}
+
+// Keyed records land by key hash, so one key's records keep their order in
+// one partition; many records all arrive.
+func TestOutManyKeyedInOrder(t *testing.T) {
+	kcat(t)
+	_, addrs := newCluster(t, kfake.SeedTopics(4, "many"))
+	h := newHarness(t)
+	h.deploy(brokerNode(addrs)+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"many"},
+		{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sink1"]]},
+		{"id":"sink1","type":"kt-sink","z":"tab"}`, nil)
+	const n = 2000
+	for i := range n {
+		m := msg.New()
+		m.Set("key", "dev"+string(rune('a'+i%5)))
+		m.Set("payload", float64(i))
+		h.inject("ko", m.Object)
+	}
+	for range n {
+		h.next("sink1", 20*time.Second)
+	}
+	out := runKcat(t, "", "-b", addrs, "-C", "-t", "many", "-o", "beginning", "-e", "-q", "-f", "%k %s\n")
+	last := map[string]int{}
+	count := 0
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		k, v, _ := strings.Cut(l, " ")
+		i := int(msg.ToNumber(v))
+		if p, ok := last[k]; ok && i <= p {
+			t.Fatalf("key %s: %d after %d", k, i, p)
+		}
+		last[k] = i
+		count++
+	}
+	if count != n {
+		t.Fatalf("kcat counted %d records, want %d", count, n)
+	}
+}
+
+// A record the broker refuses (a partition that does not exist) is an
+// error to catch nodes naming the topic and partition, and complete nodes
+// stay silent.
+func TestOutRefusedRecord(t *testing.T) {
+	_, addrs := newCluster(t, kfake.SeedTopics(1, "small"))
+	h := newHarness(t)
+	h.deploy(brokerNode(addrs)+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"small","partition":"5"},
+		{"id":"c","type":"catch","z":"tab","scope":["ko"],"wires":[["sinkErr"]]},
+		{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sinkDone"]]},
+		{"id":"sinkErr","type":"kt-sink","z":"tab"},
+		{"id":"sinkDone","type":"kt-sink","z":"tab"}`, nil)
+	m := msg.New()
+	m.Set("payload", "x")
+	h.inject("ko", m.Object)
+	e := h.next("sinkErr", 15*time.Second)
+	text := msg.ToString(e.Value("error").(*msg.Object).Value("message"))
+	if !strings.Contains(text, `"small"`) || !strings.Contains(text, "partition 5") {
+		t.Errorf("error %q should name the topic and partition", text)
+	}
+	h.none("sinkDone", 300*time.Millisecond)
+}
+
+// An unknown broker address shows an error status and fails messages
+// instead of finishing them.
+func TestOutUnknownBroker(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(brokerNode("127.0.0.1:1")+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"x"},
+		{"id":"c","type":"catch","z":"tab","scope":["ko"],"wires":[["sinkErr"]]},
+		{"id":"sinkErr","type":"kt-sink","z":"tab"}`, nil)
+	s := h.waitStatus("ko", "kafka-broker kb", 20*time.Second)
+	if s.Fill != "red" {
+		t.Errorf("status %+v, want red", s)
+	}
+	m := msg.New()
+	m.Set("payload", "x")
+	h.inject("ko", m.Object)
+	h.next("sinkErr", 20*time.Second)
+}

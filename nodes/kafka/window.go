@@ -1,0 +1,50 @@
+package kafka
+
+import "sync"
+
+// window keeps the in-flight offsets of one partition in the order read, so
+// that only the highest contiguous finished offset is committed: a message
+// finished early never lets an earlier unfinished one be skipped.
+type window struct {
+	mu     sync.Mutex
+	queue  []*slot
+	failed bool
+	mark   func(next int64)
+}
+
+type slot struct {
+	offset int64
+	done   bool
+}
+
+func (w *window) add(offset int64) *slot {
+	s := &slot{offset: offset}
+	w.mu.Lock()
+	w.queue = append(w.queue, s)
+	w.mu.Unlock()
+	return s
+}
+
+// done records that s finished. A failure freezes the partition's commits
+// for the rest of the session, so the failed record is read again.
+func (w *window) done(s *slot, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		w.failed = true
+	}
+	s.done = true
+	if w.failed {
+		return
+	}
+	i := 0
+	for i < len(w.queue) && w.queue[i].done {
+		i++
+	}
+	if i == 0 {
+		return
+	}
+	next := w.queue[i-1].offset + 1
+	w.queue = append(w.queue[:0], w.queue[i:]...)
+	w.mark(next)
+}
