@@ -25,6 +25,7 @@ vet:
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run ./cmd/sluice fmt --check flows/*.json
 
 ## cross: static builds for the edge targets
 cross:
