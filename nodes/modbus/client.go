@@ -305,8 +305,7 @@ func (cl *Client) run() {
 			l.Close()
 			l = nil
 			cl.setState("error", err)
-			err = fmt.Errorf("modbus client %s: %w", cl.id, err)
-			r.done <- result{err: err}
+			r.done <- result{err: fmt.Errorf("modbus client %s: %w", cl.id, err)}
 			if !cl.wait(cl.reconnect, err) {
 				return
 			}
@@ -328,9 +327,20 @@ func (cl *Client) wait(d time.Duration, why error) bool {
 		case <-t.C:
 			return true
 		case <-cl.wake:
-			cl.failAll(fmt.Errorf("modbus client %s: not connected: %v", cl.id, why))
+			cl.failAll(&notConnected{client: cl.id, why: why})
 		}
 	}
+}
+
+// notConnected fails requests made while the device is unreachable; pollers
+// report it once per outage rather than on every poll.
+type notConnected struct {
+	client string
+	why    error
+}
+
+func (e *notConnected) Error() string {
+	return fmt.Sprintf("modbus client %s: not connected: %v", e.client, e.why)
 }
 
 func isTimeout(err error) bool {

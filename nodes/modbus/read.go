@@ -2,6 +2,7 @@ package modbus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,8 @@ type readNode struct {
 	c       node.Ctx
 	cl      *Client
 	busy    atomic.Bool
+	down    atomic.Bool // the last poll found the device unreachable
+	bad     atomic.Bool // the status shows a failed poll
 	skipped atomic.Int64
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -112,9 +115,15 @@ func newRead(cfg *node.Config) (node.Node, error) {
 	return n, nil
 }
 
+// startHook lets tests reach the running node (its skip counter).
+var startHook func(*readNode)
+
 func (n *readNode) Start(c node.Ctx) error {
 	n.c = c
-	cl, err := attach(c, n.serverID, fmt.Sprintf("polling (every %v)", n.every))
+	if startHook != nil {
+		startHook(n)
+	}
+	cl, err := attach(c, n.serverID, n.pollingText())
 	if err != nil {
 		c.Error(err, nil)
 		return nil
@@ -140,6 +149,8 @@ func (n *readNode) Close(ctx context.Context, removed bool) error {
 	}
 	return nil
 }
+
+func (n *readNode) pollingText() string { return fmt.Sprintf("polling (every %v)", n.every) }
 
 // Skipped is how many polls found the previous one still running.
 func (n *readNode) Skipped() int64 { return n.skipped.Load() }
@@ -191,12 +202,21 @@ func (n *readNode) poll() {
 		if n.ctx.Err() != nil {
 			return
 		}
+		var nc *notConnected
+		if errors.As(err, &nc) && n.down.Swap(true) {
+			return
+		}
 		if err != nil {
+			n.bad.Store(true)
 			m := msg.Wrap(in.Clone())
 			m.Set("_msgid", msg.NewID())
 			n.c.Error(wrap(err, "node %s: read fc %d address %d quantity %d", n.c.ID(), n.fc, n.adr, n.qty), m)
 			failed(n.c, m, n.emptyOn, err)
 			return
+		}
+		n.down.Store(false)
+		if n.bad.Swap(false) {
+			n.c.Status(node.Status{Fill: "green", Shape: "dot", Text: n.pollingText()})
 		}
 		values, resp := readResult(n.fc, pdu)
 		var payload any = values
