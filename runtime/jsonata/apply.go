@@ -131,6 +131,8 @@ func (st *state) evalFunction(expr *node, input any, env *frame, applyTo *any) (
 	procName, hasName := procedureName(expr.procedure)
 	if l, ok := proc.(*lambda); ok {
 		l.token, l.hasToken, l.position = procName, hasName, expr.pos
+	} else if b, ok := proc.(*builtin); ok && !b.plain {
+		st.setSite(b, site{token: procName, hasToken: hasName, pos: expr.pos, named: true})
 	} else if proc == nil {
 		return nil, decorate(&Error{Message: "Cannot set properties of null (setting 'token')"}, expr.pos, procName, hasName)
 	}
@@ -202,11 +204,17 @@ func (st *state) apply(proc any, args []any, input any, env *frame, s site) (any
 		if err := setOnValue(next, ns); err != nil {
 			return nil, err
 		}
+		ns.named = true
 		if nl, ok := next.(*lambda); ok {
 			if ns.hasToken {
 				nl.token, nl.hasToken = ns.token, true
 			}
 			nl.position = ns.pos
+		} else if nb, ok := next.(*builtin); ok && !nb.plain {
+			if ls, ok := st.site(nb); ok && !ns.hasToken {
+				ns.token, ns.hasToken = ls.token, ls.hasToken
+			}
+			st.setSite(nb, ns)
 		}
 		nargs := make([]any, len(body.arguments))
 		for i, a := range body.arguments {
@@ -216,7 +224,6 @@ func (st *state) apply(proc any, args []any, input any, env *frame, s site) (any
 			}
 			nargs[i] = v
 		}
-		ns.named = true
 		result, err = st.applyInner(next, nargs, input, env, ns)
 	}
 	return result, err
@@ -288,12 +295,24 @@ func (st *state) applyInner(proc any, args []any, input any, env *frame, s site)
 			result, err = p.fn(call{st: st, env: env, input: input}, args)
 		}
 		if err != nil {
-			if e, ok := err.(*Error); ok && s.named && !p.plain {
-				if !e.hasToken && s.hasToken {
-					e.forceToken(s.token)
+			if e, ok := err.(*Error); ok && !p.plain {
+				// jsonata reads the token and position off the function
+				// object, where its latest call by name left them.
+				if ls, ok := st.site(p); ok {
+					s = ls
 				}
-				if s.pos != 0 {
-					e.Position = s.pos
+				if s.named {
+					if !e.hasToken && s.hasToken {
+						e.forceToken(s.token)
+					}
+					if s.pos != 0 {
+						e.Position = s.pos
+					}
+				} else if !e.hasToken && builtins[p.name] == p {
+					// jsonata reads the token off the function object, where
+					// the last call by name left it: for a built-in, almost
+					// always its own name.
+					e.forceToken(p.name)
 				}
 			}
 			return nil, err
@@ -347,6 +366,21 @@ func (st *state) applyNative(fn callable, env *frame) (any, error) {
 		args := make([]any, len(f.params))
 		for i, name := range f.params {
 			args[i] = env.lookup(strings.TrimSpace(name))
+		}
+		if f.sig != nil {
+			// jsonata hands the JavaScript function its arguments as they
+			// are; of the wrong type they mostly make it throw a TypeError.
+			_, err := f.sig.validate(args, undefined)
+			if err == nil {
+				for i, p := range f.sig.params {
+					if p.typ == "a" && i < len(args) && !isUndef(args[i]) && !isArray(args[i]) {
+						err = &Error{}
+					}
+				}
+			}
+			if err != nil {
+				return nil, &Error{Message: "TypeError: unusable argument for $" + f.name}
+			}
 		}
 		return f.fn(call{st: st, env: env, input: undefined}, args)
 	case *regexFn:
@@ -492,4 +526,30 @@ func (st *state) wrapArgument(b *builtin, env *frame) *builtin {
 	return &builtin{name: b.name, nargs: b.nargs, params: b.params, plain: true, fn: func(c call, args []any) (any, error) {
 		return st.apply(b, args, nil, env, site{})
 	}}
+}
+
+// siteEntry is where a built-in was last called by name in this
+// evaluation (jsonata keeps that on the shared function object).
+type siteEntry struct {
+	b *builtin
+	s site
+}
+
+func (st *state) setSite(b *builtin, s site) {
+	for i := range st.sites {
+		if st.sites[i].b == b {
+			st.sites[i].s = s
+			return
+		}
+	}
+	st.sites = append(st.sites, siteEntry{b, s})
+}
+
+func (st *state) site(b *builtin) (site, bool) {
+	for _, e := range st.sites {
+		if e.b == b {
+			return e.s, true
+		}
+	}
+	return site{}, false
 }

@@ -190,6 +190,11 @@ func (n *node) clone() *node {
 		return nil
 	}
 	c := *n
+	if n.signature != nil {
+		// A signature does not survive jsonata's JSON copy: its validate
+		// function is lost.
+		c.signature = &signature{definition: n.signature.definition, broken: true}
+	}
 	c.lhs = n.lhs.clone()
 	c.rhs = n.rhs.clone()
 	c.expression = n.expression.clone()

@@ -223,6 +223,8 @@ func (e *Error) populateMessage() {
 // toJSString is String(v) for the values errors carry.
 func toJSString(v any) string {
 	switch t := v.(type) {
+	case regexToken:
+		return string(t)
 	case string:
 		return t
 	case float64:

@@ -22,6 +22,9 @@ type state struct {
 	start     time.Time
 	ticks     uint32
 	now       time.Time
+	// sites are the built-ins' latest calls by name.
+	sites    []siteEntry
+	sitesBuf [4]siteEntry
 	// stack holds the arguments of calls in progress.
 	stack    []any
 	stackBuf [8]any
@@ -685,6 +688,14 @@ func evalWildcard(input any) any {
 				plain = true
 			} else {
 				results.push(v)
+			}
+		}
+	}
+	if seq, ok := input.(*sequence); ok {
+		// Object.keys of a jsonata sequence lists its enumerable flags too.
+		for _, f := range []seqFlags{fSeq, fKeepSingleton, fTupleStream, fOuterWrapper} {
+			if seq.flags&f != 0 {
+				results.push(true)
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,7 +68,7 @@ func gen(c *chooser, depth int) string {
 		return genLeaf(c)
 	}
 	d := depth - 1
-	switch c.n(24) {
+	switch c.n(27) {
 	case 0, 1, 2:
 		return genPath(c, d)
 	case 3:
@@ -107,8 +109,59 @@ func gen(c *chooser, depth int) string {
 		return "-" + gen(c, d)
 	case 22:
 		return "[" + fmt.Sprint(c.n(5)-1) + ".." + fmt.Sprint(c.n(8)) + "]"
-	default:
+	case 23:
 		return gen(c, d) + " ~> " + c.pick("$string()", "$count()", "$sum()", "$uppercase()", "$reverse()", "$map(function($x){$x})")
+	default:
+		return genMore(c, d)
+	}
+}
+
+// genMore covers the rarer constructs: signatures, partial application,
+// function chains, $eval with a focus, multi-key sorts, tuple streams.
+func genMore(c *chooser, d int) string {
+	switch c.n(14) {
+	case 0:
+		return fmt.Sprintf("function($x)%s{%s}(%s)", c.pick("<n:n>", "<s-:s>", "<a<n>:n>", "<x?:x>", "<(sn)>", "<o>"), strings.ReplaceAll(gen(c, d), "$", "$x"), gen(c, d))
+	case 1:
+		// Partially applied built-ins get their arguments unchecked (as in
+		// jsonata, where the wrong type makes the JavaScript throw), so
+		// they are given arguments of the right type.
+		switch c.n(5) {
+		case 0:
+			return fmt.Sprintf("$substring(?, 1)($string(%s))", gen(c, d))
+		case 1:
+			return fmt.Sprintf("$map(?, function($v){$v})([%s])", genList(c, d))
+		case 2:
+			return fmt.Sprintf("$join(?, '|')(%s)", c.pick(`["a", "b"]`, "tags", `$split("x,y", ",")`))
+		case 3:
+			return fmt.Sprintf("function($a, $b){$a & $b}(?, 'x')(%s)", gen(c, d))
+		default:
+			return fmt.Sprintf("$sum(?)([%s])", c.pick("1, 2", "", "c", "1.5"))
+		}
+	case 2:
+		return gen(c, d) + " ~> " + c.pick("$string ~> $length", "$sum ~> $string", "$keys ~> $count", "$uppercase ~> $trim")
+	case 3:
+		return fmt.Sprintf("$eval(%s, %s)", c.pick(`"$"`, `"a"`, `"$count($)"`, `"*"`), gen(c, d))
+	case 4:
+		return genPath(c, 0) + "^(" + c.pick(">", "<", "") + genPath(c, 0) + ", " + c.pick(">", "") + genPath(c, 0) + ")"
+	case 5:
+		return c.pick("Account.Order@$o.Product", "Account.Order#$i.Product", "Account.Order.Product#$j", "payload.items@$it") + c.pick("^(Price)", "[$i=1]", ".{'o': %.OrderID, 'p': Price}", "{$string(%.OrderID): $sum(Price)}", "[Quantity>1]#$k.SKU", ".($o.OrderID & SKU)", "")
+	case 6:
+		return genPath(c, 0) + "[]" + c.pick("", ".x", "[0]")
+	case 7:
+		return c.pick("**", "*.*", "**[0]", "*[1]", "**.Price", "$.*", "*[$type($) = 'array']") + c.pick("", ".a", "[1..2]")
+	case 8:
+		return fmt.Sprintf("$string(%s, %s)", gen(c, d), c.pick("true", "false"))
+	case 9:
+		return c.pick("1e21", "-0", "1/3", "123456789012345678901234567890", "0.1*3", "2e-7", "$string(1e-7)", "$string(1/3)", "1e300*1e300", "$number('0x1F')", "$number(' 5')") + c.pick("", " + 1", " & ''")
+	case 10:
+		return fmt.Sprintf("(%s)[%s]", genList(c, d), c.pick("0", "-1", "1", "$ > 1", "[0,2]", "true"))
+	case 11:
+		return fmt.Sprintf("$each(%s, function($v, $k, $o){$exists($o)})", gen(c, d))
+	case 12:
+		return fmt.Sprintf("$reduce(%s, function($a, $v, $i, $arr){$a + $i})", gen(c, d))
+	default:
+		return fmt.Sprintf("%s ? %s", gen(c, d), gen(c, d))
 	}
 }
 
@@ -300,7 +353,7 @@ func diff(expr string, input any) string {
 		if !errors.As(werr, &re) || !errors.As(gerr, &ne) {
 			return fmt.Sprintf("reference %v, native %v", describeRef(want, werr), describe(got, gerr))
 		}
-		if re.Code != ne.Code || re.Message != ne.Message {
+		if re.Code != ne.Code || re.Message != ne.Message || re.Position != ne.Position {
 			for _, sib := range siblings {
 				if sib == errKey(re.Code, re.Message) {
 					// Items of a constructor both failed; jsonata reports
@@ -315,7 +368,9 @@ func diff(expr string, input any) string {
 		if re.Code != "" && re.Message != ne.Message {
 			return fmt.Sprintf("same code %s, messages differ: reference %q, native %q", re.Code, re.Message, ne.Message)
 		}
-		if re.Code != "" && (re.Position != ne.Position || re.Token != ne.Token) {
+		// A built-in called other than by name reports the position of its
+		// last call by name, from any earlier evaluation: unknowable here.
+		if re.Code != "" && ((re.Position != ne.Position && ne.Position != 0) || re.Token != ne.Token) {
 			return fmt.Sprintf("same error %s, reference at %d token %q, native at %d token %q", re.Code, re.Position, re.Token, ne.Position, ne.Token)
 		}
 		return ""
@@ -411,9 +466,12 @@ func TestDifferential(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		n = 200
 	}
+	if s := os.Getenv("JSONATA_DIFF_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
 	fails := 0
 	for i := 0; i < n; i++ {
-		c := newChooser([]byte(fmt.Sprintf("differential-%d", i)))
+		c := &chooser{rng: rand.New(rand.NewPCG(uint64(i), 0x5eed))}
 		expr := gen(c, 3)
 		input := parsedInputs[c.n(len(parsedInputs))]
 		if d := diff(expr, input); d != "" {

@@ -105,6 +105,7 @@ func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]a
 		}
 	}
 	st.stack = st.stackBuf[:0]
+	st.sites = st.sitesBuf[:0]
 	env := &st.root
 	env.lazy = true
 	env.vars = st.rootVars[:0]

@@ -73,7 +73,7 @@ func tokenText(n *node) any {
 	case ntString, ntNumber, ntValue:
 		return n.value
 	case ntRegex:
-		return "/" + n.reLit.pattern + "/" + n.reLit.flags
+		return regexToken("/" + n.reLit.pattern + "/" + n.reLit.flags + "g")
 	}
 	if n.id == "(end)" {
 		return "(end)"
@@ -555,3 +555,7 @@ func (p *parser) transform(t *node) (*node, error) {
 	}
 	return t, nil
 }
+
+// regexToken is a regex literal as an error's token: a RegExp object,
+// which JSON.stringify prints as {}.
+type regexToken string

@@ -8,6 +8,8 @@ import "strings"
 type signature struct {
 	definition string
 	params     []sigParam
+	// broken marks a signature copied through JSON (see node.clone).
+	broken bool
 }
 
 type sigParam struct {
@@ -219,6 +221,9 @@ func (s *signature) validate(args []any, context any) ([]any, error) {
 
 // validateInto is validate appending the arguments to out.
 func (s *signature) validateInto(args []any, context any, out []any) ([]any, error) {
+	if s.broken {
+		return nil, &Error{Message: "signature.validate is not a function"}
+	}
 	var buf [8]byte
 	sig := buf[:0]
 	for _, a := range args {

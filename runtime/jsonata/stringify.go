@@ -72,9 +72,20 @@ func (s *stringifier) prepare(v any) (any, bool) {
 			v = ""
 		}
 	}
-	switch v.(type) {
+	switch t := v.(type) {
 	case undefinedT:
 		return nil, false
+	case *builtin:
+		// A built-in is a plain object in jsonata; JSON keeps its flag and
+		// what is left of its signature.
+		if !t.plain {
+			o := msg.NewObject(2)
+			o.Set("_jsonata_function", true)
+			if t.sig != nil {
+				o.Set("signature", msg.ObjectOf("definition", t.sig.definition))
+			}
+			return o, true
+		}
 	}
 	if isFunction(v) {
 		return nil, false
@@ -166,7 +177,7 @@ func (s *stringifier) value(v any, cur string) bool {
 		}
 		s.b.WriteByte('}')
 	default:
-		// Opaque Go values have no JSON form of their own.
+		// Opaque Go values (and RegExp tokens) have no JSON form.
 		s.b.WriteString("{}")
 	}
 	return true
