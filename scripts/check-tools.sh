@@ -14,6 +14,7 @@ need_sbin() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || missin
 need_sbin mosquitto mosquitto # MQTT tests (nodes/mqtt, runtime/mqttbroker)
 need mosquitto_pub mosquitto-clients # MQTT tests: independent clients
 need wrk wrk # HTTP load benchmark (bench/http_test.go)
+need kcat kcat # Kafka tests: independent client (nodes/kafka)
 need mbpoll mbpoll # Modbus tests: independent client (nodes/modbus)
 /usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || missing+=(python3-pymodbus) # Modbus tests: TCP device (nodes/modbus)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -192,3 +192,7 @@ func runKcat(t *testing.T, stdin string, args ...string) string {
 func brokerNode(addrs string) string {
 	return fmt.Sprintf(`{"id":"kb","type":"kafka-broker","brokers":%q,"clientid":"sluice-test"}`, addrs)
 }
+
+func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
