@@ -831,7 +831,7 @@ func formatDateTime(millis float64, picture *string, timezone *string) (string, 
 	}
 	offsetMillis := (60*offsetHours + offsetMinutes) * 60 * 1000
 	ms := millis + offsetMillis
-	t := time.UnixMilli(int64(math.Floor(ms))).UTC()
+	t := time.UnixMilli(int64(math.Trunc(ms))).UTC()
 	var b strings.Builder
 	for _, part := range spec {
 		if part.literal {
