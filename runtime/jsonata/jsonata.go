@@ -4,9 +4,35 @@
 //
 // Inputs and results are msg values: nil (null), bool, float64, string,
 // []byte (a Node.js Buffer, which JSONata sees as an object, as in
-// Node-RED), []any, *msg.Object (JavaScript key order) and msg.Undefined{}
-// for undefined. A function in a result (a lambda, a built-in, a regex) is
-// Function{}.
+// Node-RED: payload.length, $keys, $string as {"type":"Buffer",...}),
+// []any, *msg.Object (JavaScript key order) and msg.Undefined{} for
+// undefined. A function in a result (a lambda, a built-in, a regex) is
+// Function{}. Values with a ToJSON() method are seen as their JSON form;
+// other Go values are objects without keys.
+//
+// Where it differs from jsonata 2.2.2, on purpose or by necessity:
+//   - Array and object constructors evaluate their items one after the
+//     other. jsonata runs them through Promise.all, so a variable bound
+//     with := inside one item is not yet visible to the next one there;
+//     when several items fail, the error reported follows an
+//     approximation of jsonata's promise scheduling.
+//   - Go strings are UTF-8: a lone surrogate in input data cannot exist
+//     (one written as an escape in an expression is kept, so $encodeUrl
+//     still refuses it); $split with "" splits code points, not UTF-16
+//     units. Positions and lengths otherwise follow JavaScript.
+//   - Nesting is bounded (DefaultMaxDepth levels of evaluation, error
+//     U1001) where Node.js only runs out of memory; expressions nest at
+//     most 2000 levels deep.
+//   - A built-in called other than by name (through ~> or a higher-order
+//     function) reports errors with its name as token and, when it was not
+//     called by name in the same evaluation, no position: jsonata reports
+//     where the shared function object was last called, in any
+//     evaluation.
+//   - A partially applied built-in given arguments of the wrong type fails
+//     with a TypeError-like error; in JavaScript some such calls happen to
+//     work ($map over a string's characters).
+//   - Node-RED lets a path read inherited JavaScript properties
+//     (payload.toString); only a Buffer's length is provided.
 package jsonata
 
 import (
