@@ -147,13 +147,10 @@ func newBroker(cfg *node.Config) (node.Node, error) {
 		users: map[string]node.Ctx{}, status: statusDisconnected, changed: make(chan struct{}),
 		subs: map[string]*topicSubs{}, subIDs: map[string]int{}, nextID: 1, stopped: make(chan struct{}),
 	}
+	// A broker URL that cannot work is reported when connecting, not at
+	// deploy: Node-RED deploys such flows, and a ${VAR} may be unset only
+	// where the flow is checked.
 	b.opts.setOptions(cfg.Raw, true, cfg.Creds)
-	d := b.opts.derive(func() string { return "" })
-	if d.protocol == 4 || d.protocol == 3 || d.protocol == 5 {
-		if _, err := parseBrokerURL(d.url); err != nil {
-			return nil, node.BadProp("broker", cfg.Get("broker"), "%v", err)
-		}
-	}
 	b.q = newInbox(b)
 	return b, nil
 }
@@ -288,7 +285,11 @@ func (b *broker) connect() {
 	for _, w := range d.warnings {
 		warn(w)
 	}
-	tlsConf, err := b.tlsConfig(c, d)
+	_, err := parseBrokerURL(d.url)
+	var tlsConf *tls.Config
+	if err == nil {
+		tlsConf, err = b.tlsConfig(c, d)
+	}
 	if err != nil {
 		warn("cannot connect", "err", err)
 		b.setState(nil, stateIdle, node.Status{Fill: "red", Shape: "ring", Text: err.Error()})

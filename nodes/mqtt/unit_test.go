@@ -288,3 +288,15 @@ func TestUserPropsObject(t *testing.T) {
 		t.Fatalf("%s", s)
 	}
 }
+
+// A broker URL that cannot work does not refuse the deploy (Node-RED
+// deploys it); the nodes using it say what is wrong.
+func TestBadBrokerURLIsAStatus(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(`{"id":"B","type":"mqtt-broker","broker":"mqtt-tcp://somewhere"},
+		{"id":"out","type":"mqtt out","z":"tab","topic":"x","broker":"B"}`, nil)
+	st := h.waitStatus("out", "unsupported URL scheme", 5*time.Second)
+	if st.Fill != "red" {
+		t.Fatalf("status %+v", st)
+	}
+}
