@@ -46,7 +46,14 @@ func needPeer(t *testing.T, tools ...string) {
 	t.Skipf("missing test peer %s (apt-get install python3-pymodbus mbpoll); CI unset", missing)
 }
 
-func freePort(t *testing.T) int {
+func pythonPeer() error {
+	if err := exec.Command(python, "-c", "import pymodbus").Run(); err != nil {
+		return fmt.Errorf("python3-pymodbus missing: %v", err)
+	}
+	return nil
+}
+
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,13 +65,13 @@ func freePort(t *testing.T) int {
 
 // device is a pymodbus server process (testdata/server.py).
 type device struct {
-	t    *testing.T
+	t    testing.TB
 	port int
 	slow int
 	cmd  *exec.Cmd
 }
 
-func startDevice(t *testing.T, port, slowMS int) *device {
+func startDevice(t testing.TB, port, slowMS int) *device {
 	t.Helper()
 	d := &device{t: t, port: port, slow: slowMS}
 	d.start()

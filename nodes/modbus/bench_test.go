@@ -1,0 +1,68 @@
+package modbus
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/runtime/msg"
+	"github.com/sluicehq/sluice/runtime/node"
+)
+
+// BenchmarkRegistersPerSecond reads 125 holding registers (the most one
+// request may ask for) back to back on one connection to pymodbus.
+func BenchmarkRegistersPerSecond(b *testing.B) {
+	if err := pythonPeer(); err != nil {
+		b.Skip(err)
+	}
+	port := freePort(b)
+	startDevice(b, port, 0)
+	cl := benchClient(b, port)
+	defer cl.Close(context.Background(), true)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := cl.Do(context.Background(), &request{unit: 1, fc: 3, address: 0, quantity: 125}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*125)/time.Since(start).Seconds(), "registers/s")
+}
+
+func benchClient(b *testing.B, port int) *Client {
+	raw, _ := msg.UnmarshalString(fmt.Sprintf(`{"id":"mb","type":"modbus-client","tcpHost":"127.0.0.1","tcpPort":%d}`, port))
+	n, err := newClient(&node.Config{Raw: raw.(*msg.Object)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl := n.(*Client)
+	if err := cl.Start(nil); err != nil {
+		b.Fatal(err)
+	}
+	return cl
+}
+
+// BenchmarkGoburrowDirect is the same read with goburrow alone: the ceiling
+// the client's queue and goroutine hand-off are measured against.
+func BenchmarkGoburrowDirect(b *testing.B) {
+	if err := pythonPeer(); err != nil {
+		b.Skip(err)
+	}
+	port := freePort(b)
+	startDevice(b, port, 0)
+	l := newTCPLink(hostPort("127.0.0.1", port), time.Second)
+	l.setUnit(1)
+	if err := l.Connect(); err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.client().ReadHoldingRegisters(0, 125); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*125)/time.Since(start).Seconds(), "registers/s")
+}
