@@ -213,6 +213,10 @@ func (b *broker) acquire(c node.Ctx, key string, tweak func(*sarama.Config), pro
 	}
 	cl, err := sarama.NewClient(b.addrs, conf)
 	if err != nil {
+		if conf.Net.SASL.Enable && strings.Contains(err.Error(), "EOF") {
+			// Brokers drop the connection on a failed login without a reason.
+			return nil, fmt.Errorf("kafka-broker %s (%s): SASL login refused? check the mechanism, user and password: %w", b.id, strings.Join(b.addrs, ","), err)
+		}
 		return nil, fmt.Errorf("kafka-broker %s (%s): %w", b.id, strings.Join(b.addrs, ","), err)
 	}
 	sc := &sharedClient{key: key, client: cl, users: 1}

@@ -13,8 +13,8 @@ import (
 
 	_ "github.com/sluicehq/sluice/nodes/function" // change nodes of the example flows
 	_ "github.com/sluicehq/sluice/nodes/mqtt"
-	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/mqttbroker"
+	"github.com/sluicehq/sluice/runtime/msg"
 )
 
 // exampleFlow loads a flow from flows/ with its brokers pointed at the test

@@ -138,3 +138,24 @@ func TestOutUnknownBroker(t *testing.T) {
 	h.inject("ko", m.Object)
 	h.next("sinkErr", 20*time.Second)
 }
+
+// An oversize record is refused before it leaves: an error for catch
+// nodes, no complete.
+func TestOutOversize(t *testing.T) {
+	_, addrs := newCluster(t, kfake.SeedTopics(1, "big"))
+	h := newHarness(t)
+	h.deploy(brokerNode(addrs)+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"big"},
+		{"id":"c","type":"catch","z":"tab","scope":["ko"],"wires":[["sinkErr"]]},
+		{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sinkDone"]]},
+		{"id":"sinkErr","type":"kt-sink","z":"tab"},
+		{"id":"sinkDone","type":"kt-sink","z":"tab"}`, nil)
+	m := msg.New()
+	m.Set("payload", make([]byte, 2<<20))
+	h.inject("ko", m.Object)
+	e := h.next("sinkErr", 15*time.Second)
+	if text := msg.ToString(e.Value("error").(*msg.Object).Value("message")); !strings.Contains(text, `"big"`) {
+		t.Errorf("error %q should name the topic", text)
+	}
+	h.none("sinkDone", 300*time.Millisecond)
+}

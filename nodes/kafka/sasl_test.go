@@ -1,0 +1,51 @@
+package kafka
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sluicehq/sluice/runtime/msg"
+)
+
+// Each SASL mechanism authenticates against the broker, and a wrong
+// password shows an error status instead of connecting.
+func TestSASL(t *testing.T) {
+	_, addrs := newCluster(t, kfake.EnableSASL(), kfake.SeedTopics(1, "sec"),
+		kfake.Superuser("PLAIN", "plainuser", "pw1"),
+		kfake.Superuser("SCRAM-SHA-256", "user256", "pw2"),
+		kfake.Superuser("SCRAM-SHA-512", "user512", "pw3"))
+	cases := []struct{ mech, user, pass string }{
+		{"plain", "plainuser", "pw1"},
+		{"scram-sha-256", "user256", "pw2"},
+		{"scram-sha-512", "user512", "pw3"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.mech, func(t *testing.T) {
+			h := newHarness(t)
+			h.deploy(fmt.Sprintf(`{"id":"kb","type":"kafka-broker","brokers":%q,"sasl":%q},
+				{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"sec"},
+				{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sink1"]]},
+				{"id":"sink1","type":"kt-sink","z":"tab"}`, addrs, tc.mech),
+				map[string]map[string]string{"kb": {"user": tc.user, "password": tc.pass}})
+			h.waitStatus("ko", "connected", 10*time.Second)
+			m := msg.New()
+			m.Set("payload", tc.mech)
+			h.inject("ko", m.Object)
+			h.next("sink1", 10*time.Second)
+		})
+	}
+	t.Run("wrong password", func(t *testing.T) {
+		h := newHarness(t)
+		h.deploy(fmt.Sprintf(`{"id":"kb","type":"kafka-broker","brokers":%q,"sasl":"scram-sha-256"},
+			{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"sec"}`, addrs),
+			map[string]map[string]string{"kb": {"user": "user256", "password": "wrong"}})
+		s := h.waitStatus("ko", "kafka-broker kb", 15*time.Second)
+		if s.Fill != "red" || !strings.Contains(s.Text, "SASL") {
+			t.Fatalf("status %+v", s)
+		}
+	})
+}
