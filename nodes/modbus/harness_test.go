@@ -68,6 +68,7 @@ type device struct {
 	t    testing.TB
 	port int
 	slow int
+	rtu  bool // RTU frames over TCP
 	cmd  *exec.Cmd
 }
 
@@ -83,8 +84,9 @@ func (d *device) start() {
 	d.t.Helper()
 	script, _ := filepath.Abs("testdata/server.py")
 	args := []string{script, fmt.Sprint(d.port)}
-	if d.slow > 0 {
-		args = append(args, fmt.Sprint(d.slow))
+	args = append(args, fmt.Sprint(d.slow))
+	if d.rtu {
+		args = append(args, "rtu")
 	}
 	d.cmd = exec.Command(python, args...)
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

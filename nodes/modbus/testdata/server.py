@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Modbus TCP test device on pymodbus (Debian python3-pymodbus).
 
-usage: server.py PORT [SLOW_MS]
+usage: server.py PORT [SLOW_MS] [rtu]
 
 Wire addresses are zero-based (zero_mode). Known contents:
   coils 0..15            1,0,1,1,0,0,0,1, 1,1,0,0,0,0,0,0
@@ -14,7 +14,8 @@ Wire addresses are zero-based (zero_mode). Known contents:
   holding 100            counter, +1 every 100 ms
   holding 0..199 exist; 200 and above answer exception 2 (illegal address)
   input registers 0..9   1000..1009
-With SLOW_MS every register read takes that long (a slow device).
+With SLOW_MS every register read takes that long (a slow device); with
+"rtu" the server speaks RTU frames over TCP (a serial gateway).
 """
 import asyncio
 import logging
@@ -29,6 +30,7 @@ logging.basicConfig(level=logging.CRITICAL)
 
 port = int(sys.argv[1])
 slow = int(sys.argv[2]) / 1000.0 if len(sys.argv) > 2 else 0.0
+rtu = len(sys.argv) > 3 and sys.argv[3] == "rtu"
 
 
 class SlowBlock(ModbusSequentialDataBlock):
@@ -66,7 +68,11 @@ async def count():
 
 async def main():
     asyncio.get_running_loop().create_task(count())
-    await StartAsyncTcpServer(context=context, address=("127.0.0.1", port), allow_reuse_address=True)
+    kw = {}
+    if rtu:
+        from pymodbus.framer.rtu_framer import ModbusRtuFramer
+        kw["framer"] = ModbusRtuFramer
+    await StartAsyncTcpServer(context=context, address=("127.0.0.1", port), allow_reuse_address=True, **kw)
 
 
 asyncio.run(main())
