@@ -161,6 +161,7 @@ func TestBirthCloseWillAndStatus(t *testing.T) {
 	s.none(300 * time.Millisecond)
 
 	// An unexpected loss: the broker publishes the will.
+	h.flushStatus("out")
 	h.deploy(brokerNode("B", m.port, `"willTopic":"life/will","willPayload":"gone","willQos":"1","clientid":"willtest"`)+`,
 		{"id":"out","type":"mqtt out","z":"tab","topic":"life/x","broker":"B"}`, nil)
 	h.waitStatus("out", "connected", 5*time.Second)

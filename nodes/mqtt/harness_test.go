@@ -156,6 +156,15 @@ func (h *harness) waitStatus(id, want string, within time.Duration) node.Status 
 	}
 }
 
+// flushStatus forgets the statuses seen so far, so that waitStatus looks
+// only at what comes next.
+func (h *harness) flushStatus(id string) {
+	ch := h.statuses(id)
+	for len(ch) > 0 {
+		<-ch
+	}
+}
+
 func (h *harness) inject(id string, body string) {
 	h.t.Helper()
 	v, err := msg.UnmarshalString(body)

@@ -139,6 +139,8 @@ func TestWrongPassword(t *testing.T) {
 	h.inject("out", `{"payload":"later"}`)
 	time.Sleep(300 * time.Millisecond)
 	good := map[string]map[string]string{"B4": {"user": "alice", "password": "s3cret"}, "B5": {"user": "alice", "password": "s3cret"}}
+	h.flushStatus("in")
+	h.flushStatus("out")
 	h.deploy(flow, good)
 	h.waitStatus("in", "connected", 5*time.Second)
 	h.waitStatus("out", "connected", 5*time.Second)
@@ -169,6 +171,7 @@ func TestBrokerRestart(t *testing.T) {
 		}
 	}()
 	time.Sleep(300 * time.Millisecond)
+	h.flushStatus("out")
 	m.stop()
 	h.waitStatus("out", "disconnected", 5*time.Second)
 	time.Sleep(300 * time.Millisecond)
@@ -196,6 +199,7 @@ func TestBrokerRestart(t *testing.T) {
 	// are kept by the broker and arrive when we are back.
 	setReconnectMin(2 * time.Second)
 	defer setReconnectMin(100 * time.Millisecond)
+	h.flushStatus("in")
 	m.stop()
 	h.waitStatus("in", "disconnected", 5*time.Second)
 	m.start()

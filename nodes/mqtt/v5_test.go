@@ -226,6 +226,7 @@ func TestV5SessionResumes(t *testing.T) {
 	h.waitStatus("in", "connected", 5*time.Second)
 	setReconnectMin(2 * time.Second)
 	defer setReconnectMin(100 * time.Millisecond)
+	h.flushStatus("in")
 	m.stop()
 	h.waitStatus("in", "disconnected", 5*time.Second)
 	m.start()
