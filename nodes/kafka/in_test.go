@@ -143,6 +143,27 @@ func TestInGroupOfTwo(t *testing.T) {
 			t.Errorf("partition %v read by both", p)
 		}
 	}
+
+	// The second takes over every partition when the first stops.
+	time.Sleep(time.Second) // offsets of the first batch committed
+	closeEngine(t, h1)
+	in.Reset()
+	for i := range n {
+		fmt.Fprintf(&in, "key%d:late%d\n", i, i)
+	}
+	runKcat(t, in.String(), "-b", addrs, "-P", "-t", "grp", "-K", ":")
+	late := map[string]bool{}
+	deadline = time.After(40 * time.Second)
+	for len(late) < n {
+		select {
+		case m := <-h2.sink("sink1"):
+			if p := m.Value("payload").(string); strings.HasPrefix(p, "late") {
+				late[p] = true
+			}
+		case <-deadline:
+			t.Fatalf("after takeover read %d of %d records", len(late), n)
+		}
+	}
 }
 
 func closeEngine(t *testing.T, h *harness) {
