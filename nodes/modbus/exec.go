@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
@@ -16,6 +17,7 @@ type inputNode struct {
 	keep     bool
 	emptyOn  bool
 
+	bad    atomic.Bool // the status shows a failed request
 	c      node.Ctx
 	cl     *Client
 	ctx    context.Context
@@ -73,9 +75,13 @@ func (n *inputNode) exec(m *msg.Msg, r *request, value any, hasValue bool) error
 		pdu, err := n.cl.Do(n.ctx, r)
 		if err != nil {
 			err = wrap(err, "node %s: fc %d unit %d address %d quantity %d", n.c.ID(), r.fc, r.unit, r.address, r.quantity)
+			n.bad.Store(true)
 			failed(n.c, m, n.emptyOn, err)
 			n.c.Done(m, err)
 			return
+		}
+		if n.bad.Swap(false) {
+			n.c.Status(stateStatus("connected", nil))
 		}
 		if r.fc <= 4 {
 			values, resp := readResult(r.fc, pdu)

@@ -65,11 +65,12 @@ func freePort(t testing.TB) int {
 
 // device is a pymodbus server process (testdata/server.py).
 type device struct {
-	t    testing.TB
-	port int
-	slow int
-	rtu  bool // RTU frames over TCP
-	cmd  *exec.Cmd
+	t     testing.TB
+	port  int
+	slow  int
+	rtu   bool   // RTU frames over TCP
+	units string // unit ids that answer ("" all)
+	cmd   *exec.Cmd
 }
 
 func startDevice(t testing.TB, port, slowMS int) *device {
@@ -84,9 +85,12 @@ func (d *device) start() {
 	d.t.Helper()
 	script, _ := filepath.Abs("testdata/server.py")
 	args := []string{script, fmt.Sprint(d.port)}
-	args = append(args, fmt.Sprint(d.slow))
+	args = append(args, "--slow", fmt.Sprint(d.slow))
 	if d.rtu {
-		args = append(args, "rtu")
+		args = append(args, "--rtu")
+	}
+	if d.units != "" {
+		args = append(args, "--units", d.units)
 	}
 	d.cmd = exec.Command(python, args...)
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

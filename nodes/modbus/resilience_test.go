@@ -1,6 +1,7 @@
 package modbus
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,5 +69,28 @@ func TestSlowDeviceSkipsPolls(t *testing.T) {
 	case m := <-h.sink("sinkErr"):
 		t.Errorf("slow device raised %s", js(m.Value("error")))
 	default:
+	}
+}
+
+// A unit id nobody answers to times out; the timeout reaches catch, the
+// client opens a new connection and the right unit still answers.
+func TestWrongUnitTimesOut(t *testing.T) {
+	needPeer(t)
+	port := freePort(t)
+	d := &device{t: t, port: port, units: "1"}
+	d.start()
+	t.Cleanup(d.stop)
+	h := run(t, port, `,"clientTimeout":200`,
+		`{"id":"fg","z":"t1","type":"modbus-flex-getter","server":"mb","wires":[["sink1"],["sink2"]]}`)
+	h.waitStatus("fg", "green/dot/connected", 5*time.Second)
+	h.inject("fg", `{"payload":{"fc":3,"unitid":7,"address":0,"quantity":1}}`)
+	e := js(h.next("sinkErr", 5*time.Second).Value("error"))
+	if !strings.Contains(e, "node fg: fc 3 unit 7 address 0 quantity 1: modbus client mb:") || !strings.Contains(e, "timeout") {
+		t.Errorf("msg.error = %s", e)
+	}
+	h.waitStatus("fg", "green/dot/connected", 5*time.Second)
+	h.inject("fg", `{"payload":{"fc":3,"unitid":1,"address":0,"quantity":1}}`)
+	if got := js(h.next("sink1", 5*time.Second).Value("payload")); got != `[100]` {
+		t.Errorf("unit 1 after the timeout: %s", got)
 	}
 }

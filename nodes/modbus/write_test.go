@@ -111,6 +111,13 @@ func TestGetters(t *testing.T) {
 	if e := js(h.next("sinkErr", 5*time.Second).Value("error")); !strings.Contains(e, "Modbus exception 2: Illegal data address") || !strings.Contains(e, `"code":"2"`) {
 		t.Errorf("flex-getter illegal address: msg.error = %s", e)
 	}
+	h.waitStatus("fg", "red/ring/exception 2", 5*time.Second)
+	h.inject("fg", `{"payload":{"fc":1,"address":0,"quantity":3}}`)
+	if got := js(h.next("sink1", 5*time.Second).Value("payload")); got != `[true,false,true,false,false,false,false,false]` {
+		t.Errorf("coils read = %s", got)
+	}
+	h.next("sink2", time.Second)
+	h.waitStatus("fg", "green/dot/connected", 5*time.Second)
 	h.inject("fg", `{"payload":{"fc":7,"address":0}}`)
 	if e := js(h.next("sinkErr", 5*time.Second).Value("error")); !strings.Contains(e, "msg.payload.fc must be 1, 2, 3 or 4, got 7") {
 		t.Errorf("flex-getter bad fc: msg.error = %s", e)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Modbus TCP test device on pymodbus (Debian python3-pymodbus).
 
-usage: server.py PORT [SLOW_MS] [rtu]
+usage: server.py PORT [--slow MS] [--rtu] [--units 1,2]
 
 Wire addresses are zero-based (zero_mode). Known contents:
   coils 0..15            1,0,1,1,0,0,0,1, 1,1,0,0,0,0,0,0
@@ -14,9 +14,11 @@ Wire addresses are zero-based (zero_mode). Known contents:
   holding 100            counter, +1 every 100 ms
   holding 0..199 exist; 200 and above answer exception 2 (illegal address)
   input registers 0..9   1000..1009
-With SLOW_MS every register read takes that long (a slow device); with
-"rtu" the server speaks RTU frames over TCP (a serial gateway).
+With --slow every register read takes that long (a slow device); with
+--rtu the server speaks RTU frames over TCP (a serial gateway); with --units
+only those unit ids answer (others get no answer, as on a real bus).
 """
+import argparse
 import asyncio
 import logging
 import sys
@@ -28,9 +30,15 @@ from pymodbus.server import StartAsyncTcpServer
 
 logging.basicConfig(level=logging.CRITICAL)
 
-port = int(sys.argv[1])
-slow = int(sys.argv[2]) / 1000.0 if len(sys.argv) > 2 else 0.0
-rtu = len(sys.argv) > 3 and sys.argv[3] == "rtu"
+ap = argparse.ArgumentParser()
+ap.add_argument("port", type=int)
+ap.add_argument("--slow", type=int, default=0)
+ap.add_argument("--rtu", action="store_true")
+ap.add_argument("--units", default="")
+opts = ap.parse_args()
+port = opts.port
+slow = opts.slow / 1000.0
+rtu = opts.rtu
 
 
 class SlowBlock(ModbusSequentialDataBlock):
@@ -56,7 +64,10 @@ store = ModbusSlaveContext(
     ir=SlowBlock(0, list(range(1000, 1010))),
     zero_mode=True,
 )
-context = ModbusServerContext(slaves=store, single=True)
+if opts.units:
+    context = ModbusServerContext(slaves={int(u): store for u in opts.units.split(",")}, single=False)
+else:
+    context = ModbusServerContext(slaves=store, single=True)
 
 
 async def count():
