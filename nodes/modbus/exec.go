@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
@@ -16,6 +17,8 @@ type inputNode struct {
 	serverID string
 	keep     bool
 	emptyOn  bool
+	delay    time.Duration // delayOnStart: inputs before it are dropped
+	readyAt  time.Time
 
 	bad    atomic.Bool // the status shows a failed request
 	c      node.Ctx
@@ -29,6 +32,13 @@ func (n *inputNode) init(cfg *node.Config) {
 	n.serverID = cfg.Str("server")
 	n.keep = cfg.Bool("keepMsgProperties", false)
 	n.emptyOn = cfg.Bool("emptyMsgOnFail", false)
+	if cfg.Bool("delayOnStart", false) {
+		d, err := cfg.Num("startDelayTime", 10)
+		if err != nil || d <= 0 {
+			d = 10
+		}
+		n.delay = time.Duration(d * float64(time.Second))
+	}
 }
 
 func (n *inputNode) DeferDone() {}
@@ -37,6 +47,7 @@ func (n *inputNode) Concurrent() bool { return true }
 
 func (n *inputNode) Start(c node.Ctx) error {
 	n.c = c
+	n.readyAt = time.Now().Add(n.delay)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	cl, err := attach(c, n.serverID, "")
 	if err != nil {
@@ -63,6 +74,12 @@ func (n *inputNode) Close(ctx context.Context, removed bool) error {
 func (n *inputNode) exec(m *msg.Msg, r *request, value any, hasValue bool) error {
 	if n.cl == nil {
 		return fmt.Errorf("node %s: property \"server\": no modbus-client", n.c.ID())
+	}
+	if n.delay > 0 && time.Now().Before(n.readyAt) {
+		// As the package does: the device gets its start-up time.
+		n.c.Warn(fmt.Sprintf("input dropped: delayOnStart, ready in %v", time.Until(n.readyAt).Round(time.Millisecond)))
+		n.c.Done(m, nil)
+		return nil
 	}
 	topic := m.Value("topic")
 	if topic == nil || topic == "" {

@@ -123,3 +123,22 @@ func TestGetters(t *testing.T) {
 		t.Errorf("flex-getter bad fc: msg.error = %s", e)
 	}
 }
+
+// delayOnStart drops inputs until startDelayTime seconds have passed.
+func TestDelayOnStart(t *testing.T) {
+	needPeer(t)
+	port := freePort(t)
+	startDevice(t, port, 0)
+	h := run(t, port, "", `{"id":"g","z":"t1","type":"modbus-getter","dataType":"HoldingRegister","adr":"1","quantity":"1","delayOnStart":true,"startDelayTime":"0.4","server":"mb","wires":[["sink1"],["sink2"]]}`)
+	h.inject("g", `{"payload":1}`)
+	select {
+	case m := <-h.sink("sink1"):
+		t.Fatalf("input during the start delay was read: %s", js(m))
+	case <-time.After(200 * time.Millisecond):
+	}
+	time.Sleep(300 * time.Millisecond)
+	h.inject("g", `{"payload":1}`)
+	if got := js(h.next("sink1", 5*time.Second).Value("payload")); got != `[101]` {
+		t.Errorf("after the delay: %s", got)
+	}
+}
