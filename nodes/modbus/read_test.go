@@ -123,3 +123,17 @@ func TestReadIllegalAddress(t *testing.T) {
 	default:
 	}
 }
+
+func TestResponseNode(t *testing.T) {
+	needPeer(t)
+	port := freePort(t)
+	startDevice(t, port, 0)
+	h := run(t, port, "",
+		`{"id":"g","z":"t1","type":"modbus-getter","dataType":"HoldingRegister","adr":"0","quantity":"3","server":"mb","wires":[[],["resp","resp2"]]}`,
+		`{"id":"resp","z":"t1","type":"modbus-response","registerShowMax":20}`,
+		`{"id":"resp2","z":"t1","type":"modbus-response","registerShowMax":2}`)
+	h.waitStatus("g", "green/dot/connected", 5*time.Second)
+	h.inject("g", `{"payload":1}`)
+	h.waitStatus("resp", "green/dot/[100,101,102]", 5*time.Second)
+	h.waitStatus("resp2", "green/dot/data: 3 items", 5*time.Second)
+}
