@@ -274,7 +274,7 @@ func (sc *sharedClient) acks() {
 				continue
 			}
 			if r, ok := pe.Msg.Metadata.(*record); ok {
-				r.finish(fmt.Errorf("kafka: record for topic %q partition %d not written: %v", pe.Msg.Topic, pe.Msg.Partition, pe.Err))
+				r.failed(pe)
 			}
 		}
 	}

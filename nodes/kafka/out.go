@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -49,21 +50,62 @@ type outNode struct {
 	compression sarama.CompressionCodec
 	ckey        string
 
-	c      node.Ctx
-	b      *broker
-	sc     *sharedClient
-	ctx    context.Context
-	cancel context.CancelFunc
+	c        node.Ctx
+	b        *broker
+	sc       *sharedClient
+	degraded atomic.Bool // status shows a retry; the next ack clears it
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 // record travels with a produced message as its Metadata and finishes the
 // flow message when the producer reports the result.
 type record struct {
-	c node.Ctx
-	m *msg.Msg
+	n     *outNode
+	c     node.Ctx
+	m     *msg.Msg
+	tries int
 }
 
-func (r *record) finish(err error) { r.c.Done(r.m, err) }
+func (r *record) finish(err error) {
+	if err == nil && r.n.degraded.CompareAndSwap(true, false) {
+		r.c.Status(statusConnected)
+	}
+	r.c.Done(r.m, err)
+}
+
+// failed handles a record the producer gave up on: a broker outage sends
+// it again later (it stays unfinished, which holds the flow back); a
+// refusal, or an outage longer than resendLimit tries, is an error.
+func (r *record) failed(pe *sarama.ProducerError) {
+	err := fmt.Errorf("kafka: record for topic %q partition %d not written: %v", pe.Msg.Topic, pe.Msg.Partition, pe.Err)
+	if !retriable(pe.Err) || r.tries >= resendLimit || r.n.ctx.Err() != nil {
+		r.finish(err)
+		return
+	}
+	if r.n.degraded.CompareAndSwap(false, true) {
+		r.c.Status(statusError("retrying: " + pe.Err.Error()))
+	}
+	r.tries++
+	again := &sarama.ProducerMessage{Topic: pe.Msg.Topic, Key: pe.Msg.Key, Value: pe.Msg.Value, Headers: pe.Msg.Headers,
+		Partition: r.n.partitionOf(pe.Msg), Metadata: r}
+	time.AfterFunc(resendDelay(r.tries), func() {
+		sc, perr := r.n.producer()
+		if perr != nil {
+			r.finish(err)
+			return
+		}
+		select {
+		case sc.prod.Input() <- again:
+		case <-r.n.ctx.Done():
+			r.finish(err)
+		}
+	})
+}
+
+// resendLimit bounds how often one record is sent again after an outage:
+// with 2 s pauses, about ten minutes.
+var resendLimit = 300
 
 func newOut(cfg *node.Config) (node.Node, error) {
 	n := &outNode{brokerID: cfg.Str("broker"), topic: cfg.Str("topic"), key: cfg.Str("key"), partition: -1,
@@ -121,6 +163,8 @@ func (n *outNode) tweak(conf *sarama.Config) {
 	conf.Producer.Flush.Frequency = 2 * time.Millisecond
 	conf.Producer.Flush.Messages = 500
 	conf.Producer.Flush.MaxMessages = 10000
+	// Sarama's own retries cover short hiccups; longer outages are ridden
+	// out by record.failed sending the record again.
 	conf.Producer.Retry.Max = 5
 	conf.Producer.Retry.Backoff = 200 * time.Millisecond
 	conf.ChannelBufferSize = 4096
@@ -192,7 +236,7 @@ func (n *outNode) Input(c node.Ctx, m *msg.Msg) error {
 		c.Done(m, err)
 		return nil
 	}
-	pm.Metadata = &record{c: c, m: m}
+	pm.Metadata = &record{n: n, c: c, m: m}
 	select {
 	case sc.prod.Input() <- pm:
 	case <-n.ctx.Done():
@@ -311,3 +355,12 @@ func (p partitioner) Partition(m *sarama.ProducerMessage, n int32) (int32, error
 }
 
 func (p partitioner) RequiresConsistency() bool { return true }
+
+// partitionOf is where a record is sent again: the partition it asked
+// for, or the one the partitioner chose (a keyed record hashes there anyway).
+func (n *outNode) partitionOf(pm *sarama.ProducerMessage) int32 {
+	if pm.Partition >= 0 {
+		return pm.Partition
+	}
+	return n.partition
+}
