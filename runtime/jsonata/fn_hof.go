@@ -166,6 +166,11 @@ func fnSift(c call, a []any) (any, error) {
 	buf := make([]any, 0, 3)
 	arg := argAt(a, 0)
 	fn := argAt(a, 1)
+	if isUndef(fn) && objectLen(arg) > 0 {
+		// The signature lets the function be left out, but jsonata then
+		// reads its arity off undefined.
+		return nil, &Error{Message: "Cannot read properties of undefined (reading 'arity')"}
+	}
 	result := msg.NewObject(0)
 	for _, k := range objectKeys(arg) {
 		v, _ := ownGet(arg, k)

@@ -226,14 +226,14 @@ func concatOp(lhs, rhs any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		ls = s.(string)
+		ls, _ = s.(string)
 	}
 	if !rok && !isUndef(rhs) {
 		s, err := fnString(rhs, false)
 		if err != nil {
 			return nil, err
 		}
-		rs = s.(string)
+		rs, _ = s.(string)
 	}
 	return ls + rs, nil
 }
