@@ -159,3 +159,28 @@ func TestOutOversize(t *testing.T) {
 	}
 	h.none("sinkDone", 300*time.Millisecond)
 }
+
+// A topic name the broker refuses is an error soon, not a retry.
+func TestOutInvalidTopic(t *testing.T) {
+	_, addrs := newCluster(t)
+	h := newHarness(t)
+	h.deploy(brokerNode(addrs)+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb"},
+		{"id":"c","type":"catch","z":"tab","scope":["ko"],"wires":[["sinkErr"]]},
+		{"id":"sinkErr","type":"kt-sink","z":"tab"}`, nil)
+	m := msg.New()
+	m.Set("topic", "no such/topic!")
+	m.Set("payload", "x")
+	h.inject("ko", m.Object)
+	e := h.next("sinkErr", 15*time.Second)
+	if text := msg.ToString(e.Value("error").(*msg.Object).Value("message")); !strings.Contains(text, "no such/topic!") {
+		t.Errorf("error %q should name the topic", text)
+	}
+	m = msg.New()
+	m.Set("payload", "x")
+	h.inject("ko", m.Object)
+	e = h.next("sinkErr", 5*time.Second)
+	if text := msg.ToString(e.Value("error").(*msg.Object).Value("message")); !strings.Contains(text, "no topic") {
+		t.Errorf("error %q should say the topic is missing", text)
+	}
+}

@@ -20,7 +20,7 @@ func retriable(err error) bool {
 		case sarama.ErrLeaderNotAvailable, sarama.ErrNotLeaderForPartition, sarama.ErrRequestTimedOut,
 			sarama.ErrBrokerNotAvailable, sarama.ErrNetworkException, sarama.ErrNotEnoughReplicas,
 			sarama.ErrNotEnoughReplicasAfterAppend, sarama.ErrKafkaStorageError, sarama.ErrNotController,
-			sarama.ErrUnknownTopicOrPartition, sarama.ErrOutOfOrderSequenceNumber, sarama.ErrUnknownProducerID,
+			sarama.ErrOutOfOrderSequenceNumber, sarama.ErrUnknownProducerID,
 			sarama.ErrConsumerCoordinatorNotAvailable, sarama.ErrFencedLeaderEpoch, sarama.ErrUnknownLeaderEpoch:
 			return true
 		}
