@@ -120,7 +120,7 @@ func (d *device) stop() {
 }
 
 type harness struct {
-	t *testing.T
+	t testing.TB
 	e *engine.Engine
 
 	mu     sync.Mutex
@@ -148,7 +148,7 @@ func (h *harness) statuses(id string) chan string {
 
 // run deploys nodes (JSON objects without the tab) next to a modbus-client
 // "mb" for the device's port; messages reaching ids starting "sink" are kept.
-func run(t *testing.T, port int, clientExtra string, nodes ...string) *harness {
+func run(t testing.TB, port int, clientExtra string, nodes ...string) *harness {
 	t.Helper()
 	e, err := engine.New(engine.Options{UserDir: t.TempDir(), CloseTimeout: 5 * time.Second})
 	if err != nil {
