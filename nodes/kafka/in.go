@@ -2,7 +2,6 @@ package kafka
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -226,9 +225,6 @@ func (n *inNode) consumeGroup(cl sarama.Client) error {
 		err = g.Consume(ctx, topics, h)
 		cancel()
 		if err != nil && n.ctx.Err() == nil {
-			if errors.Is(err, sarama.ErrClosedConsumerGroup) {
-				return err
-			}
 			return err
 		}
 		n.c.Status(statusConnected)
