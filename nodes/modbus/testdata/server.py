@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Modbus TCP test device on pymodbus (Debian python3-pymodbus).
 
-usage: server.py PORT [--slow MS] [--rtu] [--units 1,2]
+usage: server.py PORT [--slow MS] [--rtu] [--units 1,2] [--serial rtu|ascii]
 
 Wire addresses are zero-based (zero_mode). Known contents:
   coils 0..15            1,0,1,1,0,0,0,1, 1,1,0,0,0,0,0,0
@@ -16,10 +16,16 @@ Wire addresses are zero-based (zero_mode). Known contents:
   input registers 0..9   1000..1009
 With --slow every register read takes that long (a slow device); with
 --rtu the server speaks RTU frames over TCP (a serial gateway); with --units
-only those unit ids answer (others get no answer, as on a real bus).
+only those unit ids answer (others get no answer, as on a real bus). With
+--serial the device sits on a serial line instead: two pseudo-terminals
+joined back to back, the server on one; the other's path is printed as
+"serial PATH" for the client (PORT is then unused).
 """
 import argparse
 import asyncio
+import os
+import threading
+import tty
 import logging
 import sys
 import time
@@ -35,6 +41,7 @@ ap.add_argument("port", type=int)
 ap.add_argument("--slow", type=int, default=0)
 ap.add_argument("--rtu", action="store_true")
 ap.add_argument("--units", default="")
+ap.add_argument("--serial", default="")
 opts = ap.parse_args()
 port = opts.port
 slow = opts.slow / 1000.0
@@ -77,8 +84,40 @@ async def count():
         holding.values[100] = (v + 1) & 0xFFFF
 
 
+def pty_pair():
+    """Two raw pseudo-terminals whose masters copy into each other, as a
+    null-modem cable; returns the two slave paths."""
+    ends = []
+    for _ in range(2):
+        m, sl = os.openpty()
+        tty.setraw(sl)
+        ends.append((m, sl, os.ttyname(sl)))
+
+    def pump(src, dst):
+        while True:
+            try:
+                b = os.read(src, 4096)
+            except OSError:
+                time.sleep(0.01)
+                continue
+            os.write(dst, b)
+
+    for a, b in ((0, 1), (1, 0)):
+        threading.Thread(target=pump, args=(ends[a][0], ends[b][0]), daemon=True).start()
+    return ends[0][2], ends[1][2]
+
+
 async def main():
     asyncio.get_running_loop().create_task(count())
+    if opts.serial:
+        from pymodbus.framer.ascii_framer import ModbusAsciiFramer
+        from pymodbus.framer.rtu_framer import ModbusRtuFramer
+        from pymodbus.server import StartAsyncSerialServer
+        mine, theirs = pty_pair()
+        print("serial", theirs, flush=True)
+        framer = ModbusRtuFramer if opts.serial == "rtu" else ModbusAsciiFramer
+        await StartAsyncSerialServer(context=context, framer=framer, port=mine, baudrate=19200)
+        return
     kw = {}
     if rtu:
         from pymodbus.framer.rtu_framer import ModbusRtuFramer
