@@ -64,6 +64,7 @@ type Client struct {
 	timeout   time.Duration
 	reconnect time.Duration
 	onTimeout bool
+	gap       time.Duration // commandDelay; serial lines only, where devices need the pause
 
 	mu     sync.Mutex
 	queues map[byte][]*request
@@ -124,6 +125,11 @@ func newClient(cfg *node.Config) (node.Node, error) {
 		bits, _ := num("serialDatabits", 8)
 		stop, _ := num("serialStopbits", 1)
 		port := cfg.StrOr("serialPort", "/dev/ttyUSB")
+		gap, err := num("commandDelay", 1)
+		if err != nil {
+			return nil, err
+		}
+		cl.gap = time.Duration(gap * float64(time.Millisecond))
 		parity := serialParity(cfg.Str("serialParity"))
 		switch st := cfg.StrOr("serialType", "RTU-BUFFERD"); st {
 		case "RTU-BUFFERD", "RTU":
@@ -312,6 +318,9 @@ func (cl *Client) run() {
 			continue
 		}
 		r.done <- result{pdu: pdu, err: err}
+		if cl.gap > 0 {
+			time.Sleep(cl.gap)
+		}
 	}
 }
 
