@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,7 +183,21 @@ func (p *v3pending) wait(ctx context.Context) error {
 	}
 	select {
 	case <-p.tok.Done():
-		return p.tok.Error()
+		err := p.tok.Error()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.lost:
+			// Failed because the connection went: try again on the next.
+			return errLost
+		default:
+		}
+		if strings.Contains(err.Error(), "broken by timeout") {
+			// paho gave up handing it to a connection that never came.
+			return errLost
+		}
+		return err
 	case <-lost:
 		select {
 		case <-p.tok.Done():
