@@ -146,3 +146,80 @@ func TestFlowKafkaToMQTT(t *testing.T) {
 		t.Fatal("no command reached the device topic")
 	}
 }
+
+// The bridge during a Kafka outage: QoS 1 telemetry published while the
+// broker is down waits (unacknowledged, unfinished) and reaches Kafka once
+// it is back; nothing is lost.
+func TestFlowMQTTToKafkaOutage(t *testing.T) {
+	kcat(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	dir := t.TempDir()
+	start := func() *kfake.Cluster {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.DataDir(dir), kfake.SeedTopics(3, "factory-telemetry"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := start()
+	addrs := fmt.Sprintf("127.0.0.1:%d", port)
+	mqttAddr, cl := mqttPeer(t)
+	h := newHarness(t)
+	if err := h.e.Deploy(exampleFlow(t, "mqtt-to-kafka.json", mqttAddr, addrs, nil)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStatus("telemetry-in", "connected", 10*time.Second)
+	h.waitStatus("to-kafka", "connected", 10*time.Second)
+	publish := func(from, to int) {
+		for i := from; i < to; i++ {
+			tok := cl.Publish(fmt.Sprintf("factory/dev%d/telemetry", i%3), 1, false, fmt.Sprintf(`{"seq":%d}`, i))
+			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				t.Fatalf("publish %d: %v", i, tok.Error())
+			}
+		}
+	}
+	count := func(want int) int {
+		var n int
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			out := runKcat(t, "", "-b", addrs, "-C", "-t", "factory-telemetry", "-o", "beginning", "-e", "-q", "-f", "%s\n")
+			seen := map[string]bool{}
+			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+				if l != "" {
+					seen[l] = true
+				}
+			}
+			n = 0
+			for i := range want {
+				for l := range seen {
+					if strings.Contains(l, fmt.Sprintf(`"seq":%d,`, i)) {
+						n++
+						break
+					}
+				}
+			}
+			if n >= want || time.Now().After(deadline) {
+				return n
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	publish(0, 100)
+	if n := count(100); n != 100 {
+		t.Fatalf("before the outage %d of 100 in Kafka", n)
+	}
+	c.Close()
+	publish(100, 200)
+	time.Sleep(2 * time.Second)
+	c = start()
+	defer c.Close()
+	publish(200, 300)
+	if n := count(300); n != 300 {
+		t.Fatalf("after the outage %d of 300 readings in Kafka", n)
+	}
+}
