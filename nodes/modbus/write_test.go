@@ -144,3 +144,31 @@ func TestDelayOnStart(t *testing.T) {
 		t.Errorf("after the delay: %s", got)
 	}
 }
+
+// Many messages at once, for several unit ids, share one connection: every
+// one is answered, each with its own registers.
+func TestBurstSharesOneConnection(t *testing.T) {
+	needPeer(t)
+	port := freePort(t)
+	startDevice(t, port, 0)
+	h := run(t, port, "", `{"id":"fg","z":"t1","type":"modbus-flex-getter","keepMsgProperties":true,"server":"mb","wires":[["sink1"],[]]}`)
+	h.waitStatus("fg", "green/dot/connected", 5*time.Second)
+	const n = 300
+	for i := 0; i < n; i++ {
+		h.inject("fg", fmt.Sprintf(`{"i":%d,"payload":{"fc":3,"unitid":%d,"address":%d,"quantity":1}}`, i, 1+i%3, i%10))
+	}
+	seen := map[float64]bool{}
+	for len(seen) < n {
+		m := h.next("sink1", 10*time.Second)
+		i := m.Value("i").(float64)
+		if got, want := js(m.Value("payload")), fmt.Sprintf("[%d]", 100+int(i)%10); got != want {
+			t.Fatalf("message %v: payload %s, want %s", i, got, want)
+		}
+		seen[i] = true
+	}
+	select {
+	case m := <-h.sink("sinkErr"):
+		t.Errorf("burst raised %s", js(m.Value("error")))
+	default:
+	}
+}
