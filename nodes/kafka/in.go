@@ -261,69 +261,93 @@ func (h *groupHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sara
 }
 
 // consumeAll reads every partition of the topics without a group, from
-// start; nothing is committed.
+// start; nothing is committed. A regex subscription picks up topics that
+// appear later, from their first record.
 func (n *inNode) consumeAll(cl sarama.Client) error {
 	cons, err := sarama.NewConsumerFromClient(cl)
 	if err != nil {
 		return err
 	}
 	defer cons.Close()
-	topics, err := n.subscribed(cl)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(n.ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
 	fail := make(chan error, 1)
-	for _, t := range topics {
-		parts, err := cl.Partitions(t)
+	reading := map[string]bool{}
+	add := func(offset int64) error {
+		topics, err := n.subscribed(cl)
 		if err != nil {
-			return fmt.Errorf("topic %q: %w", t, err)
+			return err
 		}
-		for _, p := range parts {
-			pc, err := cons.ConsumePartition(t, p, n.initial)
-			if err != nil {
-				return fmt.Errorf("topic %q partition %d: %w", t, p, err)
+		for _, t := range topics {
+			if reading[t] {
+				continue
 			}
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				for e := range pc.Errors() {
-					select {
-					case fail <- e:
-					default:
-					}
+			parts, err := cl.Partitions(t)
+			if err != nil {
+				return fmt.Errorf("topic %q: %w", t, err)
+			}
+			for _, p := range parts {
+				pc, err := cons.ConsumePartition(t, p, offset)
+				if err != nil {
+					return fmt.Errorf("topic %q partition %d: %w", t, p, err)
 				}
-			}()
-			go func() {
-				defer wg.Done()
-				defer pc.AsyncClose()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case rec, ok := <-pc.Messages():
-						if !ok {
-							return
-						}
-						if n.deliver(ctx, rec, nil) != nil {
-							return
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					for e := range pc.Errors() {
+						select {
+						case fail <- e:
+						default:
 						}
 					}
-				}
-			}()
+				}()
+				go func() {
+					defer wg.Done()
+					defer pc.AsyncClose()
+					for {
+						select {
+						case <-ctx.Done():
+							return
+						case rec, ok := <-pc.Messages():
+							if !ok {
+								return
+							}
+							if n.deliver(ctx, rec, nil) != nil {
+								return
+							}
+						}
+					}
+				}()
+			}
+			reading[t] = true
 		}
+		return nil
+	}
+	if err := add(n.initial); err != nil {
+		return err
 	}
 	n.c.Status(statusConnected)
-	var res error
-	select {
-	case <-ctx.Done():
-	case res = <-fail:
+	var tick <-chan time.Time
+	if n.re != nil {
+		tk := time.NewTicker(regexRefresh)
+		defer tk.Stop()
+		tick = tk.C
 	}
-	cancel()
-	wg.Wait()
-	return res
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-fail:
+			return err
+		case <-tick:
+			if err := add(sarama.OffsetOldest); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // deliver waits for room in the flows, then sends rec as a message whose

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sluicehq/sluice/runtime/msg"
@@ -172,5 +173,27 @@ func closeEngine(t *testing.T, h *harness) {
 	defer cancel()
 	if err := h.e.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Without a group, a regex subscription also reads topics created later.
+func TestInRegexNewTopicNoGroup(t *testing.T) {
+	kcat(t)
+	_, addrs := newCluster(t, kfake.SeedTopics(1, "nt.a"))
+	h := newHarness(t)
+	h.deploy(inFlow(addrs, `"topics":"^nt\\.","topicRegex":true,"start":"latest"`), nil)
+	h.waitStatus("ki", "connected", 10*time.Second)
+	// librdkafka does not create topics: an admin client does.
+	adm, err := sarama.NewClusterAdmin([]string{addrs}, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := adm.CreateTopic("nt.b", &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	_ = adm.Close()
+	runKcat(t, "late\n", "-b", addrs, "-P", "-t", "nt.b")
+	if p := h.next("sink1", 15*time.Second).Value("payload"); p != "late" {
+		t.Fatalf("read %v", p)
 	}
 }
