@@ -151,6 +151,7 @@ func TestFlowKafkaToMQTT(t *testing.T) {
 // broker is down waits (unacknowledged, unfinished) and reaches Kafka once
 // it is back; nothing is lost.
 func TestFlowMQTTToKafkaOutage(t *testing.T) {
+	t.Parallel() // mostly waiting on brokers
 	kcat(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -70,6 +70,7 @@ func TestInJSONAndRegex(t *testing.T) {
 // committed, so a consumer of the same group started later reads it again;
 // once it succeeds, a later consumer does not.
 func TestInFailedNotCommitted(t *testing.T) {
+	t.Parallel() // mostly waiting on brokers
 	kcat(t)
 	_, addrs := newCluster(t, kfake.SeedTopics(1, "alo"))
 	runKcat(t, "one\ntwo\n", "-b", addrs, "-P", "-t", "alo")
@@ -105,6 +106,7 @@ func TestInFailedNotCommitted(t *testing.T) {
 // Two engines in one group split the partitions between them; together
 // they read every record once.
 func TestInGroupOfTwo(t *testing.T) {
+	t.Parallel() // mostly waiting on brokers
 	kcat(t)
 	_, addrs := newCluster(t, kfake.SeedTopics(4, "grp"))
 	props := `"topics":"grp","group":"g2","start":"earliest"`

@@ -16,6 +16,7 @@ import (
 // none fails, each is finished only once written, and all are in Kafka
 // after the broker is back.
 func TestOutBrokerOutage(t *testing.T) {
+	t.Parallel() // mostly waiting on brokers
 	kcat(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
