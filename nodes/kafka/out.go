@@ -25,7 +25,7 @@ func init() {
 			{Name: "key", Kind: node.KindString, Default: "", Label: "Key"},
 			{Name: "partition", Kind: node.KindNumber, Default: "", Label: "Partition"},
 			{Name: "acks", Kind: node.KindString, Default: "all", Options: []string{"all", "leader", "none"}, Label: "Acks"},
-			{Name: "idempotent", Kind: node.KindBool, Default: true, Label: "Idempotent"},
+			{Name: "idempotent", Kind: node.KindBool, Default: true, Label: "Idempotent", Check: checkIdempotent},
 			{Name: "compression", Kind: node.KindString, Default: "none", Options: []string{"none", "gzip", "snappy", "lz4", "zstd"}, Label: "Compression"},
 		},
 		Help: outHelp,
@@ -101,6 +101,13 @@ func (r *record) failed(pe *sarama.ProducerError) {
 			r.finish(err)
 		}
 	})
+}
+
+func checkIdempotent(v any, cfg *node.Config) error {
+	if cfg.Bool("idempotent", true) && cfg.StrOr("acks", "all") != "all" {
+		return errors.New("an idempotent producer needs acks all: set idempotent false for acks leader or none")
+	}
+	return nil
 }
 
 // resendLimit bounds how often one record is sent again after an outage:
