@@ -50,6 +50,8 @@ type regexFn struct {
 	re  *regexp2.Regexp
 	src string
 	pos int
+	// nonGlobal: exec always starts at 0 and lastIndex never moves.
+	nonGlobal bool
 }
 
 // callable is any function value.

@@ -74,6 +74,8 @@ type node struct {
 	// regex
 	re    *regexp2.Regexp
 	reLit *regexLit
+	// nonGlobal marks a regex that lost its g flag (see clone).
+	nonGlobal bool
 
 	// path and step annotations
 	steps              []*node
@@ -194,6 +196,13 @@ func (n *node) clone() *node {
 		// A signature does not survive jsonata's JSON copy: its validate
 		// function is lost.
 		c.signature = &signature{definition: n.signature.definition, broken: true}
+	}
+	if n.typ == ntRegex {
+		// Nor does a RegExp, which becomes {}: new RegExp({}) is the
+		// character class /[object Object]/, without the g flag.
+		c.reLit = &regexLit{pattern: "[object Object]"}
+		c.re = nil
+		c.nonGlobal = true
 	}
 	c.lhs = n.lhs.clone()
 	c.rhs = n.rhs.clone()

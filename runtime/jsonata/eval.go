@@ -55,6 +55,16 @@ func (st *state) enter() error {
 	return nil
 }
 
+// tick counts a step of work done outside eval (a regex match, say), so
+// loops there stop with the context too.
+func (st *state) tick() error {
+	st.ticks++
+	if st.ticks&127 == 0 {
+		return st.check()
+	}
+	return nil
+}
+
 func (st *state) check() error {
 	if st.done != nil {
 		select {
@@ -102,7 +112,7 @@ func (st *state) eval(expr *node, input any, env *frame) (any, error) {
 			env.bind(expr.lhs.str, result)
 		}
 	case ntRegex:
-		result = &regexFn{re: expr.re, pos: expr.pos, src: expr.reLit.pattern}
+		result = &regexFn{re: expr.re, pos: expr.pos, src: expr.reLit.pattern, nonGlobal: expr.nonGlobal}
 	case ntFunction:
 		result, err = st.evalFunction(expr, input, env, nil)
 	case ntVariable:

@@ -85,6 +85,13 @@ func (st *state) regexMatch(p *regexFn, str string, from int) (any, error) {
 }
 
 func (st *state) regexMatchText(p *regexFn, t *text, from int) (any, error) {
+	if err := st.tick(); err != nil {
+		return nil, err
+	}
+	lastIndex := from
+	if p.nonGlobal {
+		from = 0
+	}
 	if from > t.len16() {
 		return undefined, nil
 	}
@@ -112,11 +119,14 @@ func (st *state) regexMatchText(p *regexFn, t *text, from int) (any, error) {
 	o.Set("start", float64(start))
 	o.Set("end", float64(end))
 	o.Set("groups", groups)
+	if !p.nonGlobal {
+		lastIndex = end
+	}
 	o.Set("next", &builtin{name: "next", fn: func(c call, _ []any) (any, error) {
-		if end >= t.len16() {
+		if lastIndex >= t.len16() {
 			return undefined, nil
 		}
-		nx, err := st.regexMatchText(p, t, end)
+		nx, err := st.regexMatchText(p, t, lastIndex)
 		if err != nil {
 			return nil, err
 		}
@@ -143,6 +153,9 @@ type matchResult struct {
 // callMatcher invokes a matcher (a regex or a function in its image) on
 // str and checks the shape of what it returns.
 func (st *state) callMatcher(c call, matcher any, str any) (*matchResult, error) {
+	if err := st.tick(); err != nil {
+		return nil, err
+	}
 	res, err := st.apply(matcher, []any{str}, nil, c.env, site{})
 	if err != nil {
 		return nil, err
