@@ -1,7 +1,5 @@
 package jsonata
 
-import ()
-
 // stamp records when an error was raised, on the evaluation clock.
 func (st *state) stamp(err error) error {
 	if e, ok := err.(*Error); ok && !e.timed {

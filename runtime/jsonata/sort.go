@@ -1,7 +1,5 @@
 package jsonata
 
-import ()
-
 // evalSort is the order-by step: a stable merge sort on the terms.
 func (st *state) evalSort(expr *node, input any, env *frame) (any, error) {
 	isTupleSort := hasFlag(input, fTupleStream)
