@@ -69,11 +69,6 @@ func isFunction(v any) bool {
 	return false
 }
 
-func isLambda(v any) bool {
-	_, ok := v.(*lambda)
-	return ok
-}
-
 func arity(f any) int {
 	if c, ok := f.(callable); ok {
 		return c.arity()

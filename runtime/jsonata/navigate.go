@@ -67,18 +67,6 @@ func evalWildcard(input any) any {
 	return results
 }
 
-// pushValue is array.push on a value known to be an array.
-func pushValue(arr any, v any) any {
-	switch t := arr.(type) {
-	case *sequence:
-		t.push(v)
-		return t
-	case []any:
-		return append(t, v)
-	}
-	return arr
-}
-
 // flatten spreads nested arrays (which, built only from JSON and
 // constructors, cannot be cyclic without an object in between).
 func flatten(arg any, out []any) []any {

@@ -341,11 +341,6 @@ func toTupleSeq(v any) *sequence {
 	return &sequence{}
 }
 
-func tupleOf(v any) (*tuple, bool) {
-	t, ok := v.(*tuple)
-	return t, ok
-}
-
 func (st *state) evalFilter(pred *node, input any, env *frame) (any, error) {
 	results := newSeq(0)
 	stream := hasFlag(input, fTupleStream)

@@ -3,7 +3,6 @@ package jsonata
 // evalSort is the order-by step: a stable merge sort on the terms.
 func (st *state) evalSort(expr *node, input any, env *frame) (any, error) {
 	isTupleSort := hasFlag(input, fTupleStream)
-	var sortErr error
 	comparator := func(a, b any) (bool, error) {
 		comp := 0
 		for _, term := range expr.terms {
@@ -67,11 +66,7 @@ func (st *state) evalSort(expr *node, input any, env *frame) (any, error) {
 		}
 		return comp == 1, nil
 	}
-	res, err := mergeSort(input, comparator)
-	if sortErr != nil {
-		return nil, sortErr
-	}
-	return res, err
+	return mergeSort(input, comparator)
 }
 
 func lessThan(a, b any) bool {
