@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -223,4 +224,53 @@ func TestBadSettingIsAClearErrorAtStart(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "uiPrt") || !strings.Contains(string(out), "uiPort") {
 		t.Fatalf("want exit 1 naming uiPrt and suggesting uiPort, got %v\n%s", err, out)
 	}
+}
+
+// A fresh user directory starts with the starter flow on the built-in MQTT
+// broker: MQTT messages flow with nothing installed.
+func TestFreshUserDirRunsTheStarterFlowOnTheBuiltInBroker(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "u")
+	port := freePort(t)
+	cmd := exec.Command(binary, "run", "-u", dir, "-p", fmt.Sprint(port))
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(logs.String(), "node=show type=debug name=received") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no MQTT message reached the starter flow's debug node:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "temperature:") {
+		t.Fatalf("unexpected starter output:\n%s", logs.String())
+	}
+	for _, f := range []string{"flows.json", "settings.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("%s not written: %v", f, err)
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing while the test
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -62,6 +62,14 @@ func cmdRun(args []string) int {
 		fmt.Fprintln(os.Stderr, "sluice: user directory:", err)
 		return 1
 	}
+	if len(pos) == 0 && *settingsFile == "" && fresh(dir) {
+		port, err := seedUserDir(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sluice: cannot write the starter flow:", err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "sluice: new user directory %s: wrote a starter flow and turned on the built-in MQTT broker on 127.0.0.1:%d\n", dir, port)
+	}
 	st, err := settings.Load(dir, *settingsFile)
 	if err == nil {
 		err = st.ApplyEnv(os.Environ())
