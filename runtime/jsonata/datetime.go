@@ -330,7 +330,7 @@ func formatDateTime(millis float64, picture *string, timezone *string) (string, 
 			b.WriteString(part.value)
 			continue
 		}
-		s, err := formatComponent(t, part, offsetHours, offsetMinutes)
+		s, err := formatComponent(t, invalidDate(ms), part, offsetHours, offsetMinutes)
 		if err != nil {
 			return "", err
 		}
@@ -339,8 +339,23 @@ func formatDateTime(millis float64, picture *string, timezone *string) (string, 
 	return b.String(), nil
 }
 
-func formatComponent(t time.Time, part *dtPart, offH, offM float64) (string, error) {
+// invalidDate reports whether new Date(ms) is an Invalid Date, whose
+// fields are all NaN.
+func invalidDate(ms float64) bool {
+	return math.IsNaN(ms) || math.Abs(ms) > 8.64e15
+}
+
+func formatComponent(t time.Time, invalid bool, part *dtPart, offH, offM float64) (string, error) {
 	val := dateFragment(t, part.component)
+	if invalid {
+		switch part.component {
+		case 'P':
+			val = "am"
+		case 'C', 'E':
+		default:
+			val = math.NaN()
+		}
+	}
 	switch {
 	case strings.IndexByte("YMDdFWwXxHhms", part.component) >= 0 && part.component != 0:
 		num, _ := val.(float64)
@@ -350,10 +365,22 @@ func formatComponent(t time.Time, part *dtPart, offH, offM float64) (string, err
 		if part.names != "" {
 			var name string
 			switch part.component {
-			case 'M', 'x':
-				name = monthNames[int(num)-1]
-			case 'F':
-				name = dayNames[int(num)]
+			case 'M', 'x', 'F':
+				if num != num {
+					// months[NaN] is undefined.
+					switch part.names {
+					case "upper":
+						return "", &Error{Message: "Cannot read properties of undefined (reading 'toUpperCase')"}
+					case "lower":
+						return "", &Error{Message: "Cannot read properties of undefined (reading 'toLowerCase')"}
+					}
+					return "undefined", nil
+				}
+				if part.component == 'F' {
+					name = dayNames[int(num)]
+				} else {
+					name = monthNames[int(num)-1]
+				}
 			default:
 				return "", &Error{Code: "D3133", Value: string(part.component), hasValue: true}
 			}
