@@ -21,6 +21,9 @@ func (st *state) evalGroup(pairs [][2]*node, pos int, input any, env *frame) (an
 	type group struct {
 		data      any
 		exprIndex int
+		// owned: data is a slice this function made, so it can grow in
+		// place (jsonata copies on every append).
+		owned bool
 	}
 	var groups []group
 	index := msg.NewObject(len(pairs))
@@ -53,7 +56,17 @@ func (st *state) evalGroup(pairs [][2]*node, pos int, input any, env *frame) (an
 				if g.exprIndex != pi {
 					return nil, &Error{Code: "D1009", Position: pos, Value: ks, hasValue: true}
 				}
-				g.data = appendValues(g.data, item)
+				if g.owned && !isUndef(item) {
+					items := g.data.([]any)
+					if ia, ok := asArray(item); ok {
+						g.data = append(items, ia...)
+					} else {
+						g.data = append(items, item)
+					}
+				} else {
+					g.data = appendValues(g.data, item)
+					_, g.owned = g.data.([]any)
+				}
 			} else {
 				index.Set(ks, len(groups))
 				groups = append(groups, group{data: item, exprIndex: pi})
