@@ -43,6 +43,10 @@ type call struct {
 	st    *state
 	env   *frame
 	input any
+	// raw: the arguments were not evaluated by a function call expression
+	// (a tail call, a partial application), so jsonata did not wrap the
+	// functions among them in JavaScript closures.
+	raw bool
 }
 
 // regexFn is a regex literal's value: a matcher function.
@@ -179,6 +183,7 @@ type site struct {
 	hasToken bool
 	pos      int
 	named    bool
+	raw      bool
 }
 
 // apply calls proc and runs the trampoline for tail calls.
@@ -202,6 +207,7 @@ func (st *state) apply(proc any, args []any, input any, env *frame, s site) (any
 			return nil, err
 		}
 		ns.named = true
+		ns.raw = true
 		if nl, ok := next.(*lambda); ok {
 			if ns.hasToken {
 				nl.token, nl.hasToken = ns.token, true
@@ -289,7 +295,7 @@ func (st *state) applyInner(proc any, args []any, input any, env *frame, s site)
 			}
 		}
 		if err == nil {
-			result, err = p.fn(call{st: st, env: env, input: input}, args)
+			result, err = p.fn(call{st: st, env: env, input: input, raw: s.raw}, args)
 		}
 		if err != nil {
 			if e, ok := err.(*Error); ok && !p.plain {
@@ -379,7 +385,7 @@ func (st *state) applyNative(fn callable, env *frame) (any, error) {
 				return nil, &Error{Message: "TypeError: unusable argument for $" + f.name}
 			}
 		}
-		return f.fn(call{st: st, env: env, input: undefined}, args)
+		return f.fn(call{st: st, env: env, input: undefined, raw: true}, args)
 	case *regexFn:
 		str, _ := env.lookup("str").(string)
 		from := 0
@@ -513,7 +519,20 @@ func (st *state) evalApply(expr *node, input any, env *frame) (any, error) {
 // functions): jsonata wraps function arguments so they run without a
 // context value.
 func (st *state) callFunction(c call, fn any, args []any) (any, error) {
+	if err := rawFunction(c, fn, "func"); err != nil {
+		return nil, err
+	}
 	return st.apply(fn, args, nil, c.env, site{})
+}
+
+// rawFunction is the TypeError jsonata's higher-order functions meet when
+// handed a built-in unwrapped: they call fn.apply, which a built-in's
+// definition object does not have (a lambda object has one).
+func rawFunction(c call, fn any, name string) error {
+	if b, ok := fn.(*builtin); ok && c.raw && !b.plain {
+		return &Error{Message: name + ".apply is not a function"}
+	}
+	return nil
 }
 
 // wrapArgument is the closure jsonata wraps a function argument in: called

@@ -375,6 +375,11 @@ func fnSort(c call, a []any) (any, error) {
 			return false, nil
 		}
 	} else {
+		if _, isLambda := fn.(*lambda); isLambda && c.raw {
+			// $sort calls its comparator directly, which a lambda object
+			// (not wrapped in a closure) is not.
+			return nil, &Error{Message: "comp is not a function"}
+		}
 		comp = func(x, y any) (bool, error) {
 			r, err := c.st.callFunction(c, fn, []any{x, y})
 			if err != nil {

@@ -122,7 +122,7 @@ func (st *state) regexMatchText(p *regexFn, t *text, from int) (any, error) {
 	if !p.nonGlobal {
 		lastIndex = end
 	}
-	o.Set("next", &builtin{name: "next", fn: func(c call, _ []any) (any, error) {
+	o.Set("next", &builtin{name: "next", plain: true, fn: func(c call, _ []any) (any, error) {
 		if lastIndex >= t.len16() {
 			return undefined, nil
 		}
@@ -154,6 +154,9 @@ type matchResult struct {
 // str and checks the shape of what it returns.
 func (st *state) callMatcher(c call, matcher any, str any) (*matchResult, error) {
 	if err := st.tick(); err != nil {
+		return nil, err
+	}
+	if err := rawFunction(c, matcher, "matcher"); err != nil {
 		return nil, err
 	}
 	res, err := st.apply(matcher, []any{str}, nil, c.env, site{})
@@ -355,6 +358,9 @@ func fnReplace(c call, a []any) (any, error) {
 		if rs, ok := replacement.(string); ok {
 			with = substitute(rs, m.match, arrayItems(m.grps))
 		} else {
+			if err := rawFunction(c, replacement, "replacer"); err != nil {
+				return nil, err
+			}
 			w, err := c.st.apply(replacement, []any{m.obj}, nil, c.env, site{})
 			if err != nil {
 				return nil, err
