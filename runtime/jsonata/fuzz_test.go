@@ -523,6 +523,11 @@ func FuzzDifferential(f *testing.F) {
 		f.Add([]byte(fmt.Sprintf("seed-%d", i)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if raceEnabled {
+			// The reference library in goja is orders of magnitude slower
+			// under the race detector; TestDifferential covers a batch.
+			t.Skip("differential seeds are not replayed under -race")
+		}
 		c := newChooser(data)
 		expr := gen(c, 3)
 		input := parsedInputs[c.n(len(parsedInputs))]
