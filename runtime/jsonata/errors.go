@@ -206,17 +206,28 @@ func (e *Error) populateMessage() {
 		}
 		return toJSString(v)
 	})
+	circular := false
 	msg = doubleBraces.ReplaceAllStringFunc(msg, func(m string) string {
 		v, ok := e.field(m[2 : len(m)-2])
 		if !ok {
 			return "undefined"
 		}
-		s, defined := jsonStringify(v)
-		if !defined {
+		st := &stringifier{}
+		written := st.value(v, "")
+		if st.err != nil {
+			circular = true
+		}
+		if !written {
 			return "undefined"
 		}
-		return s
+		return st.b.String()
 	})
+	if circular {
+		// JSON.stringify throws while jsonata words the message: that
+		// TypeError is what the evaluation ends with.
+		*e = Error{Message: errCircular().Message}
+		return
+	}
 	e.Message = msg
 }
 

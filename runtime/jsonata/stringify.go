@@ -75,6 +75,15 @@ func (s *stringifier) prepare(v any) (any, bool) {
 	switch t := v.(type) {
 	case undefinedT:
 		return nil, false
+	case *lambda:
+		// A lambda is an object holding its environment, whose base frame
+		// refers to itself.
+		if !s.replacer {
+			if s.err == nil {
+				s.err = errCircular()
+			}
+			return nil, false
+		}
 	case *builtin:
 		// A built-in is a plain object in jsonata; JSON keeps its flag and
 		// what is left of its signature.
@@ -106,7 +115,7 @@ func (s *stringifier) value(v any, cur string) bool {
 	defer func() { s.depth-- }()
 	if s.depth > maxValueDepth {
 		if s.err == nil {
-			s.err = &Error{Message: "Converting circular structure to JSON"}
+			s.err = errCircular()
 		}
 		return false
 	}
@@ -214,3 +223,5 @@ func fnString(arg any, prettify bool) (any, error) {
 	}
 	return st.b.String(), nil
 }
+
+func errCircular() *Error { return &Error{Message: "Converting circular structure to JSON"} }
