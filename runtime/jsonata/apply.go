@@ -64,10 +64,20 @@ type callable interface{ arity() int }
 func (l *lambda) arity() int  { return len(l.params) }
 func (b *builtin) arity() int { return b.nargs }
 func (r *regexFn) arity() int { return 2 }
+func (c *closure) arity() int { return arity(c.fn) }
+
+// closure is the JavaScript function jsonata wraps a function argument in
+// (evaluateFunction): calling it applies the function without a context
+// value. It is a function to JavaScript (JSON skips it) where a lambda or
+// a built-in is an object.
+type closure struct {
+	fn  any
+	env *frame
+}
 
 func isFunction(v any) bool {
 	switch v.(type) {
-	case *lambda, *builtin, *regexFn:
+	case *lambda, *builtin, *regexFn, *closure:
 		return true
 	}
 	return false
@@ -123,8 +133,9 @@ func (st *state) evalFunction(expr *node, input any, env *frame, applyTo *any) (
 		if err != nil {
 			return nil, err
 		}
-		if b, ok := v.(*builtin); ok && !b.plain {
-			v = st.wrapArgument(b, env)
+		switch v.(type) {
+		case *lambda, *builtin, *regexFn:
+			v = &closure{fn: v, env: env}
 		}
 		st.stack = append(st.stack, v)
 	}
@@ -328,6 +339,8 @@ func (st *state) applyInner(proc any, args []any, input any, env *frame, s site)
 			from = int(f)
 		}
 		return st.regexMatch(p, str, from)
+	case *closure:
+		return st.apply(p.fn, args, nil, p.env, site{})
 	}
 	e := &Error{Code: "T1006"}
 	if proc != nil && !isUndef(proc) {
@@ -429,6 +442,12 @@ func (st *state) evalPartial(expr *node, input any, env *frame) (any, error) {
 		return partialNative(p, p.params, args, env, expr)
 	case *regexFn:
 		return partialNative(p, []string{"str", " fromIndex"}, args, env, expr)
+	case *closure:
+		// jsonata re-parses the JavaScript closure's parameter list,
+		// "...params", which is not JSONata.
+		e := &Error{Code: "S0202", Position: 12, Value: ")", hasValue: true}
+		e.forceToken("..")
+		return nil, e
 	}
 	e := &Error{Code: "T1008", Position: expr.pos}
 	if name, ok := procedureName(expr.procedure); ok {
@@ -535,14 +554,6 @@ func rawFunction(c call, fn any, name string) error {
 	return nil
 }
 
-// wrapArgument is the closure jsonata wraps a function argument in: called
-// later, the function sees no context value (null), so a built-in's "-"
-// parameters are not filled from the caller's context.
-func (st *state) wrapArgument(b *builtin, env *frame) *builtin {
-	return &builtin{name: b.name, nargs: b.nargs, params: b.params, plain: true, fn: func(c call, args []any) (any, error) {
-		return st.apply(b, args, nil, env, site{})
-	}}
-}
 
 // siteEntry is where a built-in was last called by name in this
 // evaluation (jsonata keeps that on the shared function object).

@@ -294,7 +294,7 @@ func export(v any, depth int) (any, bool, error) {
 			}
 		}
 		return t, false, nil
-	case *lambda, *builtin, *regexFn:
+	case *lambda, *builtin, *regexFn, *closure:
 		return Function{}, true, nil
 	case *tuple:
 		r, _, err := export(t.at, depth+1)

@@ -108,8 +108,11 @@ func jsType(v any) string {
 	case bool:
 		return "boolean"
 	}
-	if isFunction(v) {
-		if _, ok := v.(*regexFn); ok {
+	switch f := v.(type) {
+	case *regexFn, *closure:
+		return "function"
+	case *builtin:
+		if f.plain {
 			return "function"
 		}
 	}
