@@ -554,7 +554,6 @@ func rawFunction(c call, fn any, name string) error {
 	return nil
 }
 
-
 // siteEntry is where a built-in was last called by name in this
 // evaluation (jsonata keeps that on the shared function object).
 type siteEntry struct {
