@@ -59,8 +59,9 @@ type Options struct {
 	MaxDepth int
 }
 
-// DefaultMaxDepth is the nesting allowed without an explicit MaxDepth.
-const DefaultMaxDepth = 20000
+// DefaultMaxDepth is the nesting allowed without an explicit MaxDepth:
+// about 16000 levels of non-tail recursion, up to some 64 MB of Go stack.
+const DefaultMaxDepth = 50000
 
 // Func is a Go function bound as a JSONata function. With a Signature
 // ("<s-:s>") arguments are validated, and the context value stands in for
