@@ -380,11 +380,10 @@ func diff(expr string, input any) string {
 
 func diff2(expr string, input any) (d string, got any, gerr error) {
 	var siblings []string
+	// Errors without a code are JavaScript's own (TypeErrors), worded
+	// differently by goja and V8: any one stands for another.
 	errKey := func(code, message string) string {
-		if code != "" {
-			return code
-		}
-		return "|" + message
+		return code
 	}
 	parallelErrorHook = func(e *Error) { siblings = append(siblings, errKey(e.Code, e.Message)) }
 	defer func() { parallelErrorHook = nil }()
