@@ -470,9 +470,9 @@ func fromMillis(ms float64, picture, tz any) (any, error) {
 }
 
 func fnNow(c call, a []any) (any, error) {
-	return fromMillis(float64(c.st.now.UnixMilli()), argAt(a, 0), argAt(a, 1))
+	return fromMillis(float64(c.st.timestamp().UnixMilli()), argAt(a, 0), argAt(a, 1))
 }
 
 func fnMillis(c call, a []any) (any, error) {
-	return float64(c.st.now.UnixMilli()), nil
+	return float64(c.st.timestamp().UnixMilli()), nil
 }

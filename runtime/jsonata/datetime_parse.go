@@ -236,7 +236,7 @@ func parseDateTime(c call, timestamp, picture string) (any, error) {
 	if timeB {
 		timeComps = "Phmsf"
 	}
-	now := c.st.now.UTC()
+	now := c.st.timestamp().UTC()
 	startSpecified, endSpecified := false, false
 	for _, pr := range dateComps + timeComps {
 		p := byte(pr)

@@ -62,6 +62,15 @@ func (st *state) tick() error {
 	return nil
 }
 
+// timestamp is the time $now() and $millis() report: taken once per
+// evaluation, when first needed.
+func (st *state) timestamp() time.Time {
+	if st.now.IsZero() {
+		st.now = time.Now()
+	}
+	return st.now
+}
+
 func (st *state) check() error {
 	if st.done != nil {
 		select {

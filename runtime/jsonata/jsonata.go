@@ -37,6 +37,7 @@ package jsonata
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/sluicehq/sluice/runtime/jsonataref"
@@ -117,14 +118,21 @@ func (e *Expr) Eval(input any, bindings map[string]any) (any, error) {
 
 // EvalContext is Eval that stops when ctx ends (expressions can loop).
 func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]any) (any, error) {
-	st := &state{ctx: ctx, done: ctx.Done(), maxDepth: DefaultMaxDepth, now: time.Now()}
+	st := statePool.Get().(*state)
+	defer func() {
+		// Nothing made during the evaluation keeps the state: functions
+		// leave it as Function{} markers.
+		*st = state{}
+		statePool.Put(st)
+	}()
+	st.ctx, st.done, st.maxDepth = ctx, ctx.Done(), DefaultMaxDepth
 	if e.opts.MaxDepth > 0 {
 		st.maxDepth = e.opts.MaxDepth
 		st.userDepth = true
 	}
 	if e.opts.Timeout > 0 {
 		st.timeout = e.opts.Timeout
-		st.start = st.now
+		st.start = time.Now()
 	}
 	if st.done != nil {
 		if err := st.check(); err != nil {
@@ -155,6 +163,8 @@ func (e *Expr) EvalContext(ctx context.Context, input any, bindings map[string]a
 	}
 	return exportChecked(res)
 }
+
+var statePool = sync.Pool{New: func() any { return new(state) }}
 
 // importValue makes Go-side variants of msg values uniform.
 func importValue(v any) any {
