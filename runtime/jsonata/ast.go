@@ -97,6 +97,30 @@ type node struct {
 
 	// simple marks a path of plain names (see simplePath).
 	simple bool
+	// frameless marks a block that can share its parent's frame: nothing
+	// in it can bind a variable there.
+	frameless bool
+}
+
+// bindsOrCalls reports whether evaluating n may bind a variable in the
+// current frame: a := outside lambda bodies, or any call (which may be
+// $eval, binding in its caller's frame).
+func bindsOrCalls(n *node, top bool) bool {
+	switch n.typ {
+	case ntBind, ntFunction, ntPartial, ntApply, ntTransform:
+		return true
+	case ntLambda:
+		if !top {
+			return false
+		}
+	}
+	found := false
+	n.children(func(c *node) {
+		if !found && bindsOrCalls(c, false) {
+			found = true
+		}
+	})
+	return found
 }
 
 // children calls fn on every node below n.
@@ -140,6 +164,9 @@ func markSimple(n *node, seen map[*node]bool) {
 		return
 	}
 	seen[n] = true
+	if n.typ == ntBlock {
+		n.frameless = !bindsOrCalls(n, true)
+	}
 	if n.typ == ntPath && n.group == nil && !n.keepSingletonArray && !n.tuple && !n.keepArray && n.predicate == nil {
 		simple := true
 		for i, s := range n.steps {

@@ -193,7 +193,10 @@ func (st *state) evalCondition(expr *node, input any, env *frame) (any, error) {
 }
 
 func (st *state) evalBlock(expr *node, input any, env *frame) (any, error) {
-	f := newFrame(env)
+	f := env
+	if !expr.frameless {
+		f = newFrame(env)
+	}
 	var result any = undefined
 	for _, e := range expr.expressions {
 		var err error

@@ -325,7 +325,13 @@ func fnReplace(c call, a []any) (any, error) {
 	if ps, ok := pattern.(string); ok {
 		rs := joinText(replacement)
 		if isFunction(replacement) {
-			rs = "function"
+			// String concatenation prints the function: its JavaScript
+			// source for a closure, [object Object] for jsonata's function
+			// objects.
+			rs = "[object Object]"
+			if _, ok := replacement.(*closure); ok {
+				rs = closureSource
+			}
 		}
 		var b strings.Builder
 		position := 0
@@ -441,3 +447,10 @@ func fnSplit(c call, a []any) (any, error) {
 	}
 	return result, nil
 }
+
+// closureSource is the text of the closure jsonata 2.2.2 wraps function
+// arguments in, as String() prints it.
+const closureSource = "async function (...params) {\n" +
+	"                    // invoke func\n" +
+	"                    return await apply(arg, params, null, environment);\n" +
+	"                }"
