@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicehq/sluice/runtime/jsonata"
 	"github.com/sluicehq/sluice/runtime/jsonataref"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
@@ -61,8 +62,8 @@ type sortNode struct {
 	isProp  bool
 	target  *prop
 	keyProp *prop
-	keyIn   *typed.Input     // sequence keys by expression
-	elemExp *jsonataref.Expr // array element keys by expression
+	keyIn   *typed.Input         // sequence keys by expression
+	elemExp *jsonata.NodeREDExpr // array element keys by expression
 	legacy  bool
 
 	mu      sync.Mutex
@@ -94,7 +95,7 @@ func newSort(cfg *node.Config) (node.Node, error) {
 	}
 	if keyType == "jsonata" {
 		if n.isProp {
-			e, err := jsonataref.Compile(keyExp)
+			e, err := jsonata.CompileNodeRED(keyExp)
 			if err != nil {
 				return nil, node.BadProp(keyName, keyExp, "Invalid JSONata expression in sort node: %v", err)
 			}

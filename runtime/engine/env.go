@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sluicehq/sluice/runtime/jsonataref"
+	"github.com/sluicehq/sluice/runtime/jsonata"
 	"github.com/sluicehq/sluice/runtime/msg"
 )
 
@@ -70,7 +70,7 @@ func evalEnv(raw any, creds map[string]string, parent func(string) (any, bool)) 
 			out[name] = float64(time.Now().UnixMilli())
 		case "jsonata":
 			// Evaluated once when the flow starts, without a message.
-			e, err := jsonataref.Compile(sv)
+			e, err := jsonata.CompileNodeRED(sv)
 			if err != nil {
 				out[name] = msg.Undefined{}
 				break
