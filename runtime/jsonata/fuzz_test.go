@@ -441,6 +441,12 @@ func diff2(expr string, input any) (d string, got any, gerr error) {
 		if re.Code != ne.Code {
 			return fmt.Sprintf("reference error %s (%s), native error %s (%s)", re.Code, re.Message, ne.Code, ne.Message), got, gerr
 		}
+		if re.Code == ne.Code && re.Token == "" && ne.Token != "" && strings.Contains(expr, "~>") {
+			// A built-in applied with ~> reports the token its shared
+			// function object holds from whatever evaluation last named
+			// it in that JavaScript runtime: unknowable here.
+			return "", got, gerr
+		}
 		if re.Code != "" && re.Message != ne.Message {
 			return fmt.Sprintf("same code %s, messages differ: reference %q, native %q", re.Code, re.Message, ne.Message), got, gerr
 		}
