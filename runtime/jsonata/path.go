@@ -66,8 +66,13 @@ func (st *state) evalPath(expr *node, input any, env *frame) (any, error) {
 		if s, ok := resultSeq.(*sequence); ok && s.flags&fCons != 0 && s.flags&fSeq == 0 {
 			resultSeq = seqOf(s)
 		}
-		if s, ok := resultSeq.(*sequence); ok {
+		switch s := resultSeq.(type) {
+		case *sequence:
 			s.flags |= fKeepSingleton
+		case []any:
+			// jsonata sets the flag on the array itself, an input array
+			// here: it then shows as a key ($eval("*", a[])).
+			resultSeq = &sequence{items: s, flags: fKeepSingleton}
 		}
 	}
 	if expr.group != nil {
