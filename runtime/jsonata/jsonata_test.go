@@ -111,6 +111,10 @@ func TestResults(t *testing.T) {
 	if v := evalOK(t, `$string(0.1 + 0.2)`, nil, nil); v != "0.3" {
 		t.Errorf("$string precision: %v", v)
 	}
+	// Node.js's answer (goja, under the reference, prints null).
+	if v := evalOK(t, `$string(-1e-7)`, nil, nil); v != "-1e-7" {
+		t.Errorf("$string of a small negative number: %v", v)
+	}
 	if v := evalOK(t, `function($x){$x}`, nil, nil); v != (Function{}) {
 		t.Errorf("function result: %#v", v)
 	}
