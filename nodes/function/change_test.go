@@ -113,8 +113,8 @@ func TestChangeRules(t *testing.T) {
 func TestChangeWarnsOnNonObject(t *testing.T) {
 	tc := changeCase{in: []string{`{"payload":"s"}`}, want: []string{`{"payload":"s"}`}}
 	c := runChange(t, tc, `{"rules":[{"t":"set","p":"payload.a","pt":"msg","to":"1","tot":"num"}]}`)
-	if len(c.warns) != 1 || c.warns[0] != "Cannot set property of non-object type: payload.a" {
-		t.Fatalf("warnings %q", c.warns)
+	if len(c.Warns()) != 1 || c.Warns()[0] != "Cannot set property of non-object type: payload.a" {
+		t.Fatalf("warnings %q", c.Warns())
 	}
 }
 
@@ -128,8 +128,8 @@ func TestChangeContext(t *testing.T) {
 		{"t":"set","p":"topic","pt":"msg","to":"count","tot":"flow"},
 		{"t":"delete","p":"gone","pt":"flow"}]}`)
 	c := newCtx()
-	c.flow.root.Set("name", "foo")
-	c.flow.root.Set("gone", 1.0)
+	c.FlowScope.Root.Set("name", "foo")
+	c.FlowScope.Root.Set("gone", 1.0)
 	got, err := feed(t, n, c, `{"payload":1,"topic":"k"}`)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestChangeContext(t *testing.T) {
 	if got != `{"payload":{"k":1},"topic":5}` {
 		t.Fatal(got)
 	}
-	if s := string(msg.Marshal(c.flow.root)); s != `{"name":"f00","count":5}` {
+	if s := string(msg.Marshal(c.FlowScope.Root)); s != `{"name":"f00","count":5}` {
 		t.Fatalf("flow context %s", s)
 	}
 }
@@ -158,8 +158,8 @@ func TestChangeUnsupportedFromType(t *testing.T) {
 	if err != nil || got != `{"payload":"an X thing"}` {
 		t.Fatalf("got %s %v", got, err)
 	}
-	if len(c.errs) != 1 || c.errs[0].Error() != "Error: Invalid 'from' property: unsupported type: undefined" {
-		t.Fatalf("errors %v", c.errs)
+	if len(c.Errs()) != 1 || c.Errs()[0].Err.Error() != "Error: Invalid 'from' property: unsupported type: undefined" {
+		t.Fatalf("errors %v", c.Errs())
 	}
 }
 
@@ -174,7 +174,7 @@ func TestChangeJSONataError(t *testing.T) {
 func TestChangeContextError(t *testing.T) {
 	n := build(t, "change", `{"rules":[{"t":"set","p":"x","pt":"flow","to":"1","tot":"str"}]}`)
 	c := newCtx()
-	c.flow.fail = errStore
+	c.FlowScope.Fail = errStore
 	if got, err := feed(t, n, c, `{"payload":1}`); got != "" || err != errStore {
 		t.Fatalf("got %q %v", got, err)
 	}
@@ -239,7 +239,7 @@ func BenchmarkChange(b *testing.B) {
 	b.Run("rules", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			c.sent = c.sent[:0]
+			c.Reset()
 			if err := n.Input(c, in.Clone()); err != nil {
 				b.Fatal(err)
 			}
@@ -264,12 +264,12 @@ func TestChangeFromContext(t *testing.T) {
 		{"t":"change","p":"topic","pt":"msg","from":"k[msg.nope]","fromt":"global","to":"x","tot":"str"},
 		{"t":"set","p":"other","pt":"msg","to":"k[msg.nope]","tot":"flow"}]}`)
 	c := newCtx()
-	c.flow.root.Set("sep", "-")
+	c.FlowScope.Root.Set("sep", "-")
 	got, err := feed(t, n, c, `{"payload":"a-b-c","topic":"t"}`)
 	if err != nil || got != `{"payload":"a+b+c","topic":"t"}` {
 		t.Fatalf("got %s %v", got, err)
 	}
-	c.flow.fail = errStore
+	c.FlowScope.Fail = errStore
 	if got, err := feed(t, n, c, `{"payload":"a"}`); got != "" || err != errStore {
 		t.Fatalf("failing store: got %q %v", got, err)
 	}

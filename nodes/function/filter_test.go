@@ -61,7 +61,7 @@ func TestFilterBuffersAndDates(t *testing.T) {
 	n := build(t, "rbe", `{}`)
 	c := newCtx()
 	in := func(v any) bool {
-		c.sent = nil
+		c.Reset()
 		m := message(`{}`)
 		m.Set("payload", v)
 		return feedMsg(t, n, c, m)
@@ -80,8 +80,8 @@ func TestFilterWarnsNotANumber(t *testing.T) {
 	if got := feedAll(t, "rbe", `{"func":"deadband","gap":"1"}`, c, `{"payload":"abc"}`); got != nil {
 		t.Fatalf("got %v", got)
 	}
-	if len(c.warns) != 1 || c.warns[0] != "no number found in payload" {
-		t.Fatalf("warns %v", c.warns)
+	if len(c.Warns()) != 1 || c.Warns()[0] != "no number found in payload" {
+		t.Fatalf("warns %v", c.Warns())
 	}
 }
 

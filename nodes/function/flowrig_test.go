@@ -231,9 +231,9 @@ func stringsContains(s, sub string) bool { return strings.Contains(s, sub) }
 // out.
 func feedMsg(t testing.TB, n node.Node, c *fakeCtx, m *msg.Msg) bool {
 	t.Helper()
-	c.sent = nil
+	c.Reset()
 	if err := n.(node.Inputter).Input(c, m); err != nil {
 		t.Fatal(err)
 	}
-	return len(c.sent) > 0
+	return len(c.Calls()) > 0
 }

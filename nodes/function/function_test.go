@@ -2,171 +2,40 @@ package function
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
+	"github.com/sluicehq/sluice/runtime/nodetest"
 )
 
-// fnCtx is a node.Ctx that records what a function node does; it is safe
-// for the timer goroutines that call it.
-type fnCtx struct {
-	mu       sync.Mutex
-	sent     []sentMsg
-	errs     []errRec
-	statuses []node.Status
-	done     []errRec
-	logs     strings.Builder
-	nodeCtx  *fakeScope
-	flow     *fakeScope
-	global   *fakeScope
-	env      map[string]any
-	settings map[string]any
-	notify   chan struct{}
-}
-
-type sentMsg struct {
-	port int
-	m    *msg.Msg
-}
-
-type errRec struct {
-	err error
-	m   *msg.Msg
-}
+// fnCtx records what a function node does; "sent" lists "port:json".
+type fnCtx struct{ *nodetest.Ctx }
 
 func newFnCtx() *fnCtx {
-	return &fnCtx{
-		nodeCtx: &fakeScope{root: msg.NewObject(0)},
-		flow:    &fakeScope{root: msg.NewObject(0)},
-		global:  &fakeScope{root: msg.NewObject(0)},
-		env:     map[string]any{},
-		notify:  make(chan struct{}, 1000),
-	}
+	c := nodetest.New()
+	c.NodeID, c.NodeType = "fn1", "function"
+	// The node may go on changing a message after reporting an error on it.
+	c.CloneErrors = true
+	return &fnCtx{c}
 }
-
-func (c *fnCtx) poke() {
-	select {
-	case c.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (c *fnCtx) ID() string    { return "fn1" }
-func (c *fnCtx) Alias() string { return "fn1" }
-func (c *fnCtx) Type() string  { return "function" }
-func (c *fnCtx) Name() string  { return "" }
-func (c *fnCtx) Z() string     { return "f1" }
-func (c *fnCtx) Path() string  { return "f1/fn1" }
-func (c *fnCtx) Send(m *msg.Msg) {
-	c.SendTo(0, m)
-}
-func (c *fnCtx) SendTo(port int, m *msg.Msg) {
-	c.mu.Lock()
-	c.sent = append(c.sent, sentMsg{port, m})
-	c.mu.Unlock()
-	c.poke()
-}
-func (c *fnCtx) SendPorts(ports [][]*msg.Msg) {
-	for p, ms := range ports {
-		for _, m := range ms {
-			if m != nil {
-				c.SendTo(p, m)
-			}
-		}
-	}
-}
-func (c *fnCtx) Done(m *msg.Msg, err error) {
-	c.mu.Lock()
-	c.done = append(c.done, errRec{err, m})
-	c.mu.Unlock()
-	if err != nil {
-		c.Error(err, m)
-	}
-	c.poke()
-}
-func (c *fnCtx) Error(err error, m *msg.Msg) {
-	c.mu.Lock()
-	var cp *msg.Msg
-	if m != nil {
-		cp = m.Clone()
-	}
-	c.errs = append(c.errs, errRec{err, cp})
-	c.mu.Unlock()
-	c.poke()
-}
-func (c *fnCtx) Warn(text string) {
-	c.mu.Lock()
-	c.logs.WriteString("WARN " + text + "\n")
-	c.mu.Unlock()
-}
-func (c *fnCtx) Status(s node.Status) {
-	c.mu.Lock()
-	c.statuses = append(c.statuses, s)
-	c.mu.Unlock()
-	c.poke()
-}
-func (c *fnCtx) Log() *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-func (c *fnCtx) NodeContext() node.Scope   { return c.nodeCtx }
-func (c *fnCtx) FlowContext() node.Scope   { return c.flow }
-func (c *fnCtx) GlobalContext() node.Scope { return c.global }
-func (c *fnCtx) Env(name string) (any, bool) {
-	v, ok := c.env[name]
-	return v, ok
-}
-func (c *fnCtx) Credentials() map[string]string         { return nil }
-func (c *fnCtx) ConfigNode(id string) (node.Node, bool) { return nil, false }
-func (c *fnCtx) NodeByID(id string) (node.Node, bool)   { return nil, false }
-func (c *fnCtx) Acquire(ctx context.Context) error      { return nil }
-func (c *fnCtx) Release()                               {}
-func (c *fnCtx) Inject(m *msg.Msg)                      {}
-func (c *fnCtx) Stopping() <-chan struct{}              { return nil }
-func (c *fnCtx) Setting(name string) (any, bool) {
-	v, ok := c.settings[name]
-	return v, ok
-}
-func (c *fnCtx) Services() node.Services { return nil }
 
 // sentJSON is what has been sent so far, one "port:json" per message.
 func (c *fnCtx) sentJSON() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var out []string
-	for _, s := range c.sent {
-		out = append(out, itoa(s.port)+":"+string(msg.Marshal(s.m.Object)))
+	for _, s := range c.Sent() {
+		out = append(out, itoa(s.Port)+":"+nodetest.JSON(s.Msg))
 	}
 	return out
 }
 
-func (c *fnCtx) errTexts() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []string
-	for _, e := range c.errs {
-		out = append(out, e.err.Error())
-	}
-	return out
-}
+func (c *fnCtx) errTexts() []string { return c.ErrTexts() }
 
-// waitFor waits until cond holds (timers run on their own goroutines).
 func (c *fnCtx) waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for !cond() {
-		select {
-		case <-c.notify:
-		case <-time.After(10 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	c.WaitFor(t, what, cond)
 }
 
 // startFn builds and starts a function node from a JSON config.
@@ -205,8 +74,8 @@ func TestFunctionReturnMsg(t *testing.T) {
 	if len(out) != 1 || out[0] != `0:{"_msgid":"m1","payload":{"x":21,"y":42}}` {
 		t.Fatalf("got %v", out)
 	}
-	if len(c.done) != 1 || c.done[0].err != nil {
-		t.Fatalf("done %v", c.done)
+	if len(c.Dones()) != 1 || c.Dones()[0].Err != nil {
+		t.Fatalf("done %v", c.Dones())
 	}
 }
 
@@ -256,7 +125,7 @@ func TestFunctionSendClones(t *testing.T) {
 	if strings.Join(out, " ") != strings.Join(want, " ") {
 		t.Fatalf("got %v", out)
 	}
-	if c.sent[1].m.Object != c.done[0].m.Object {
+	if c.Sent()[1].Msg.Object != c.Dones()[0].Msg.Object {
 		t.Fatal("node.send(msg, false) must send the message itself")
 	}
 }
@@ -269,7 +138,7 @@ func TestFunctionAsyncSend(t *testing.T) {
 		t.Fatal("sent too early")
 	}
 	c.waitFor(t, "timer send", func() bool { return len(c.sentJSON()) == 1 })
-	c.waitFor(t, "done", func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.done) == 1 })
+	c.waitFor(t, "done", func() bool { return len(c.Dones()) == 1 })
 	if got := c.sentJSON()[0]; got != `0:{"_msgid":"m1","payload":"later"}` {
 		t.Fatal(got)
 	}
@@ -280,7 +149,7 @@ func TestFunctionAwait(t *testing.T) {
 	n := startFn(t, fnConfig(`await new Promise(r => setTimeout(r, 10)); msg.payload = "awaited"; return msg;`), c)
 	_ = n.Input(c, message(`{"_msgid":"m1","payload":1}`))
 	c.waitFor(t, "await", func() bool { return len(c.sentJSON()) == 1 })
-	c.waitFor(t, "done", func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.done) == 1 })
+	c.waitFor(t, "done", func() bool { return len(c.Dones()) == 1 })
 }
 
 func TestFunctionNodeStatePersists(t *testing.T) {
@@ -296,19 +165,19 @@ func TestFunctionNodeStatePersists(t *testing.T) {
 
 func TestFunctionThrowToCatch(t *testing.T) {
 	_, c := runFn(t, "const a = 1;\nnull.x;", `{"_msgid":"m1"}`)
-	if len(c.errs) != 1 {
+	if len(c.Errs()) != 1 {
 		t.Fatalf("errors %v", c.errTexts())
 	}
-	e := c.errs[0]
-	if e.err.Error() != "TypeError: Cannot read properties of undefined (reading 'x')" {
-		t.Fatal(e.err)
+	e := c.Errs()[0]
+	if e.Err.Error() != "TypeError: Cannot read properties of undefined (reading 'x')" {
+		t.Fatal(e.Err)
 	}
-	st, ok := e.err.(interface{ Stack() string })
+	st, ok := e.Err.(interface{ Stack() string })
 	if !ok || !strings.HasPrefix(st.Stack(), "TypeError: Cannot read properties of undefined (reading 'x')\n    at Function node:fn1:3:") {
 		t.Fatalf("stack %q", st.Stack())
 	}
-	if string(msg.Marshal(e.m.Value("error"))) != "{}" {
-		t.Fatalf("msg.error %s", msg.Marshal(e.m.Object))
+	if string(msg.Marshal(e.Msg.Value("error"))) != "{}" {
+		t.Fatalf("msg.error %s", msg.Marshal(e.Msg.Object))
 	}
 }
 
@@ -353,7 +222,7 @@ func TestFunctionTimeoutInterrupts(t *testing.T) {
 
 func TestFunctionSettingTimeout(t *testing.T) {
 	c := newFnCtx()
-	c.settings = map[string]any{"functionTimeout": 0.05}
+	c.Settings = map[string]any{"functionTimeout": 0.05}
 	n := startFn(t, fnConfig(`for(;;){}`), c)
 	_ = n.Input(c, message(`{"_msgid":"m1"}`))
 	if got := c.errTexts(); len(got) != 1 || !strings.Contains(got[0], "timed out after 50ms") {
@@ -387,7 +256,7 @@ func TestFunctionCloseClearsTimersAndRunsFinalize(t *testing.T) {
 	if err := n.Close(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := c.global.Get("finalized", ""); v != true {
+	if v, _ := c.GlobalScope.Get("finalized", ""); v != true {
 		t.Fatal("finalize did not run")
 	}
 	before := len(c.sentJSON())
@@ -395,9 +264,7 @@ func TestFunctionCloseClearsTimersAndRunsFinalize(t *testing.T) {
 	if after := len(c.sentJSON()); after != before {
 		t.Fatalf("interval still running after close: %d -> %d", before, after)
 	}
-	c.mu.Lock()
-	last := c.statuses[len(c.statuses)-1]
-	c.mu.Unlock()
+	last := c.Statuses()[len(c.Statuses())-1]
 	if last != (node.Status{}) {
 		t.Fatalf("status not cleared: %+v", last)
 	}
@@ -450,7 +317,7 @@ func (c *fnBenchCtx) Done(m *msg.Msg, err error) {}
 
 func TestFunctionMemoryWatchdog(t *testing.T) {
 	c := newFnCtx()
-	c.settings = map[string]any{"functionMemoryLimit": 64.0}
+	c.Settings = map[string]any{"functionMemoryLimit": 64.0}
 	n := startFn(t, fnConfig(`const keep = []; while (true) { keep.push(new Array(100000).fill(msg)); }`), c)
 	start := time.Now()
 	_ = n.Input(c, message(`{"_msgid":"m1"}`))
@@ -523,18 +390,16 @@ func TestFunctionNodeDoneLeavesFinishingToCode(t *testing.T) {
 	c := newFnCtx()
 	n := startFn(t, fnConfig(`setTimeout(() => node.done(), 20); return msg;`), c)
 	_ = n.Input(c, message(`{"_msgid":"m1"}`))
-	c.mu.Lock()
-	early := len(c.done)
-	c.mu.Unlock()
+	early := len(c.Dones())
 	if early != 0 {
 		t.Fatal("done before node.done()")
 	}
-	c.waitFor(t, "done", func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.done) == 1 })
+	c.waitFor(t, "done", func() bool { return len(c.Dones()) == 1 })
 	// A comment mentioning node.done() does not count.
 	c2 := newFnCtx()
 	n2 := startFn(t, fnConfig("// node.done()\nreturn msg;"), c2)
 	_ = n2.Input(c2, message(`{"_msgid":"m1"}`))
-	if len(c2.done) != 1 {
+	if len(c2.Dones()) != 1 {
 		t.Fatal("not done after return")
 	}
 }
@@ -548,7 +413,7 @@ func TestFunctionNonMessageNotSent(t *testing.T) {
 	if got != "Function tried to send a message of type string|Function tried to send a message of type number" {
 		t.Fatal(got)
 	}
-	if c.errs[0].m != nil {
+	if c.Errs()[0].Msg != nil {
 		t.Fatal("non-message errors are logged, not sent to catch nodes")
 	}
 }
@@ -567,7 +432,7 @@ func TestFunctionAPIs(t *testing.T) {
 	msg.g = global.get('g');
 	return msg;`
 	c := newFnCtx()
-	c.env["E1"] = "v1"
+	c.EnvVars["E1"] = "v1"
 	n := startFn(t, fnConfig(body), c)
 	_ = n.Input(c, message(`{"_msgid":"m1","deep":{"a":[0,"one"]}}`))
 	// setMessageProperty runs while the array is built, before the
@@ -588,10 +453,10 @@ func TestFunctionKeepsGoValues(t *testing.T) {
 	m := message(`{"_msgid":"m1"}`)
 	m.Set("res", res)
 	_ = n.Input(c, m)
-	if len(c.sent) != 1 {
+	if len(c.Sent()) != 1 {
 		t.Fatalf("sent %v", c.sentJSON())
 	}
-	out := c.sent[0].m
+	out := c.Sent()[0].Msg
 	if out.Value("res") != any(res) || out.Value("list").([]any)[0] != any(res) {
 		t.Fatalf("Go value not kept: %#v", out.Value("res"))
 	}

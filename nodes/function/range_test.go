@@ -47,8 +47,8 @@ func TestRangeNotANumber(t *testing.T) {
 	if err != nil || got != "" {
 		t.Fatalf("got %q %v; want the message dropped", got, err)
 	}
-	if !strings.Contains(c.logs.String(), "Not a number: abc") {
-		t.Fatalf("log %q", c.logs.String())
+	if !strings.Contains(c.Logs(), "Not a number: abc") {
+		t.Fatalf("log %q", c.Logs())
 	}
 }
 

@@ -24,11 +24,11 @@ func routeMsgs(t *testing.T, n node.Node, c *fakeCtx, msgs ...string) []string {
 	t.Helper()
 	var out []string
 	for _, in := range msgs {
-		c.sent = nil
+		c.Reset()
 		if err := n.(node.Inputter).Input(c, message(in)); err != nil {
 			out = append(out, "error "+err.Error())
 		}
-		for _, ports := range c.sent {
+		for _, ports := range c.Calls() {
 			for p, m := range ports {
 				if m != nil {
 					out = append(out, fmt.Sprintf("out%d %s", p+1, describe(m)))
@@ -124,8 +124,8 @@ func TestSwitchIsType(t *testing.T) {
 	if err := n.(node.Inputter).Input(c, m); err != nil {
 		t.Fatal(err)
 	}
-	if c.sent[0][4] == nil || c.sent[0][6] == nil || c.sent[0][5] != nil {
-		t.Fatalf("buffer routed to %v", c.sent[0])
+	if c.Calls()[0][4] == nil || c.Calls()[0][6] == nil || c.Calls()[0][5] != nil {
+		t.Fatalf("buffer routed to %v", c.Calls()[0])
 	}
 }
 
@@ -174,8 +174,8 @@ func TestSwitchValueTypes(t *testing.T) {
 		`{"t":"eq","v":"LIM","vt":"env"}`,
 		`{"t":"eq","v":"$flowContext('limit') + 1","vt":"jsonata"}`))
 	c := newCtx()
-	c.flow.root.Set("limit", 3.0)
-	c.global.root.Set("g", "g")
+	c.FlowScope.Root.Set("limit", 3.0)
+	c.GlobalScope.Root.Set("g", "g")
 	got := routeMsgs(t, n, c, `{"payload":false}`, `{"payload":"[object Object]"}`, `{"payload":"3"}`, `{"payload":"g"}`, `{"payload":7,"other":7}`, `{"payload":4}`)
 	// An unset environment variable is "", which == false.
 	expect(t, got, "out1 false", "out6 false", "out3 \"3\"", `out4 "g"`, `out5 {"payload":7,"other":7}`, "out7 4")
@@ -191,17 +191,17 @@ func TestSwitchValueTypes(t *testing.T) {
 
 func TestSwitchPropertyTypes(t *testing.T) {
 	c := newCtx()
-	c.flow.root.Set("mode", "on")
+	c.FlowScope.Root.Set("mode", "on")
 	n := build(t, "switch", `{"property":"mode","propertyType":"flow","rules":[{"t":"eq","v":"on","vt":"str"}]}`)
 	expect(t, routeMsgs(t, n, c, `{"payload":1}`), "out1 1")
 	n = build(t, "switch", `{"property":"payload.a * 2","propertyType":"jsonata","rules":[{"t":"eq","v":"4","vt":"num"}]}`)
 	expect(t, routeMsgs(t, n, c, `{"payload":{"a":2}}`), `out1 {"a":2}`)
 	// A failing JSONata property is a warning; the message goes nowhere.
 	n = build(t, "switch", `{"property":"$number('x')","propertyType":"jsonata","rules":[{"t":"null"}]}`)
-	c.warns = nil
+	c.Reset()
 	expect(t, routeMsgs(t, n, c, `{"payload":1}`))
-	if len(c.warns) != 1 || !strings.HasPrefix(c.warns[0], "Invalid JSONata expression: ") {
-		t.Fatalf("warnings %q", c.warns)
+	if len(c.Warns()) != 1 || !strings.HasPrefix(c.Warns()[0], "Invalid JSONata expression: ") {
+		t.Fatalf("warnings %q", c.Warns())
 	}
 	n = build(t, "switch", `{"property":"a.b","propertyType":"msg","rules":[{"t":"null"},{"t":"eq","v":"undefined","vt":"str"}]}`)
 	expect(t, routeMsgs(t, n, c, `{"payload":1}`), "out1 1")
@@ -302,14 +302,14 @@ func TestSwitchHoldsTrackers(t *testing.T) {
 func TestSwitchTooManyPending(t *testing.T) {
 	n := build(t, "switch", `{"rules":[{"t":"tail","v":"1","vt":"num"}]}`)
 	c := newCtx()
-	c.set = map[string]any{"nodeMessageBufferMaxLength": 2.0}
+	c.Settings = map[string]any{"nodeMessageBufferMaxLength": 2.0}
 	got := routeMsgs(t, n, c,
 		`{"payload":0,"parts":{"id":"a","index":0,"count":5}}`,
 		`{"payload":1,"parts":{"id":"b","index":0,"count":5}}`,
 		`{"payload":2,"parts":{"id":"c","index":0,"count":5}}`)
 	expect(t, got)
-	if len(c.errs) != 1 || c.errs[0].Error() != "too many pending messages in switch node" {
-		t.Fatalf("errors %v", c.errs)
+	if len(c.Errs()) != 1 || c.Errs()[0].Err.Error() != "too many pending messages in switch node" {
+		t.Fatalf("errors %v", c.Errs())
 	}
 }
 
@@ -346,7 +346,7 @@ func BenchmarkSwitch(b *testing.B) {
 	in := message(`{"payload":{"temp":21.5,"unit":"C"},"_msgid":"x"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		c.sent = c.sent[:0]
+		c.Reset()
 		if err := n.Input(c, in); err != nil {
 			b.Fatal(err)
 		}

@@ -44,10 +44,10 @@ func TestTemplate(t *testing.T) {
 
 func TestTemplateContext(t *testing.T) {
 	c := newCtx()
-	c.env = map[string]any{"HOST": "h1"}
-	_ = c.flow.Set("count", 3.0, "")
-	_ = c.flow.Set("obj", msg.ObjectOf("a", "A"), "")
-	_ = c.global.Set("g", "G<", "")
+	c.EnvVars = map[string]any{"HOST": "h1"}
+	_ = c.FlowScope.Set("count", 3.0, "")
+	_ = c.FlowScope.Set("obj", msg.ObjectOf("a", "A"), "")
+	_ = c.GlobalScope.Set("g", "G<", "")
 	n := build(t, "template", `{"template":"{{flow.count}} {{flow.obj.a}} {{global.g}} {{{global.g}}} {{flow[memory].count}} {{env.HOST}} [{{env.NOPE}}] [{{flow.none}}] {{#flow.obj}}{{a}}{{/flow.obj}}"}`)
 	got, err := feed(t, n, c, `{"payload":1}`)
 	if err != nil {
@@ -70,14 +70,14 @@ func TestTemplateToContext(t *testing.T) {
 	if err != nil || got != `{"payload":2}` {
 		t.Fatalf("got %s, %v", got, err)
 	}
-	if v, _ := c.flow.Get("out", ""); v != "v=2" {
+	if v, _ := c.FlowScope.Get("out", ""); v != "v=2" {
 		t.Fatalf("flow.out = %v", v)
 	}
 	n = build(t, "template", `{"template":"g","field":"a.b","fieldType":"global"}`)
 	if _, err := feed(t, n, c, `{}`); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := c.global.Get("a.b", ""); v != "g" {
+	if v, _ := c.GlobalScope.Get("a.b", ""); v != "g" {
 		t.Fatalf("global.a.b = %v", v)
 	}
 }

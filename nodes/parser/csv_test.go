@@ -13,17 +13,17 @@ import (
 // and the error it finished the message with.
 func csvRun(t testing.TB, n node.Inputter, c *fakeCtx, in string) ([]string, error) {
 	t.Helper()
-	c.sent, c.errs = nil, nil
+	c.Reset()
 	m := message(in)
 	if err := n.Input(c, m); err != nil {
 		t.Fatalf("Input returned %v (csv finishes its own messages)", err)
 	}
 	var out []string
-	for _, s := range c.sent {
+	for _, s := range c.Calls() {
 		out = append(out, string(msg.Marshal(s[0].Object)))
 	}
-	if len(c.errs) > 0 {
-		return out, c.errs[0]
+	if len(c.Errs()) > 0 {
+		return out, c.Errs()[0].Err
 	}
 	return out, nil
 }
@@ -90,8 +90,8 @@ func TestCSVBrokenQuoting(t *testing.T) {
 	}
 	c := newCtx()
 	out, err = csvRun(t, buildNode(t, "csv", `{"multi":"mult"}`), c, `{"payload":"1,\"open"}`)
-	if err != nil || len(out) != 1 || len(c.warns) != 1 || c.warns[0] != csvErrBadCSV {
-		t.Fatalf("legacy: %v %v %v", out, err, c.warns)
+	if err != nil || len(out) != 1 || len(c.Warns()) != 1 || c.Warns()[0] != csvErrBadCSV {
+		t.Fatalf("legacy: %v %v %v", out, err, c.Warns())
 	}
 	_, err = csvRun(t, n, newCtx(), `{"payload":true}`)
 	if err == nil || err.Error() != "Error: This node only handles CSV strings or js objects." {
@@ -144,13 +144,13 @@ func BenchmarkCSV100Rows(b *testing.B) {
 	text := csvText(100)
 	b.ReportAllocs()
 	for b.Loop() {
-		c.sent = c.sent[:0]
+		c.Reset()
 		m := msg.New()
 		m.Set("payload", text)
 		if err := n.Input(c, m); err != nil {
 			b.Fatal(err)
 		}
-		if len(c.sent) != 1 || len(c.sent[0][0].Value("payload").([]any)) != 100 {
+		if len(c.Calls()) != 1 || len(c.Calls()[0][0].Value("payload").([]any)) != 100 {
 			b.Fatal("wrong output")
 		}
 	}
@@ -166,7 +166,7 @@ func BenchmarkCSV100RowsGenerate(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		c.sent = c.sent[:0]
+		c.Reset()
 		m := msg.New()
 		m.Set("payload", rows)
 		if err := n.Input(c, m); err != nil {

@@ -38,7 +38,7 @@ func TestHTMLMatchesCheerio(t *testing.T) {
 			continue
 		}
 		want := string(msg.Marshal(c.Value("out")))
-		got := string(msg.Marshal(ctx.sent[0][0].Value("payload")))
+		got := string(msg.Marshal(ctx.Calls()[0][0].Value("payload")))
 		if got != want {
 			t.Errorf("%q %s on %.40q\n got  %s\n want %s", tag, ret, doc, got, want)
 		}
@@ -53,7 +53,7 @@ func TestHTMLMulti(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, s := range c.sent {
+	for _, s := range c.Calls() {
 		got = append(got, string(msg.Marshal(s[0].Object)))
 	}
 	// The empty element sends nothing but still counts.

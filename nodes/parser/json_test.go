@@ -26,12 +26,12 @@ func newJSONNode(t *testing.T, cfg string) *jsonNode {
 // error returned.
 func run(t *testing.T, n node.Inputter, c *fakeCtx, in string) (*msg.Msg, error) {
 	t.Helper()
-	c.sent = nil
+	c.Reset()
 	err := n.Input(c, message(in))
-	if len(c.sent) == 0 {
+	if len(c.Calls()) == 0 {
 		return nil, err
 	}
-	return c.sent[0][0], err
+	return c.Calls()[0][0], err
 }
 
 func TestJSONConversions(t *testing.T) {
@@ -88,17 +88,17 @@ func TestJSONBuffer(t *testing.T) {
 	if err := n.Input(c, m); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(msg.Marshal(c.sent[0][0].Value("payload"))); got != `{"x":[1,2]}` {
+	if got := string(msg.Marshal(c.Calls()[0][0].Value("payload"))); got != `{"x":[1,2]}` {
 		t.Fatal(got)
 	}
 	// action str leaves a Buffer alone.
 	n = newJSONNode(t, `{"action":"str"}`)
 	m.Set("payload", []byte("abc"))
-	c.sent = nil
+	c.Reset()
 	if err := n.Input(c, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := c.sent[0][0].Value("payload").([]byte); !ok {
+	if _, ok := c.Calls()[0][0].Value("payload").([]byte); !ok {
 		t.Fatal("buffer converted")
 	}
 }

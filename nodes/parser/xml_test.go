@@ -121,7 +121,7 @@ func TestXMLNode(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	out, _ = run(t, n, c, `{"payload":true}`)
-	if out != nil || len(c.warns) != 1 || c.warns[0] != xmlErrJS {
-		t.Fatalf("boolean: %v %v", out, c.warns)
+	if out != nil || len(c.Warns()) != 1 || c.Warns()[0] != xmlErrJS {
+		t.Fatalf("boolean: %v %v", out, c.Warns())
 	}
 }

@@ -103,8 +103,8 @@ func TestYAMLNode(t *testing.T) {
 		t.Fatalf("duplicate key: %v", err)
 	}
 	out, _ = run(t, n, c, `{"data":5}`)
-	if out != nil || len(c.warns) != 1 || c.warns[0] != yamlErrDropped {
-		t.Fatalf("number: sent %v, warnings %v", out, c.warns)
+	if out != nil || len(c.Warns()) != 1 || c.Warns()[0] != yamlErrDropped {
+		t.Fatalf("number: sent %v, warnings %v", out, c.Warns())
 	}
 	out, _ = run(t, n, c, `{"topic":"x"}`)
 	if out == nil {

@@ -18,10 +18,10 @@ func roundTrip(t *testing.T, splitCfg, in string) string {
 	j := build(t, "join", `{"mode":"auto"}`)
 	sc, jc := newCtx(), newCtx()
 	feed(t, s, sc, message(in))
-	for _, m := range sc.takeMsgs() {
+	for _, m := range sc.Take() {
 		feed(t, j, jc, m)
 	}
-	out := jc.take()
+	out := jc.TakeJSON()
 	if len(out) != 1 {
 		t.Fatalf("join sent %d messages: %v", len(out), out)
 	}
@@ -54,10 +54,10 @@ func TestJoinBufferRoundTrip(t *testing.T) {
 	m := msg.New()
 	m.Set("payload", []byte("one\r\ntwo\r\nthree"))
 	feed(t, s, sc, m)
-	for _, p := range sc.takeMsgs() {
+	for _, p := range sc.Take() {
 		feed(t, j, jc, p)
 	}
-	out := jc.takeMsgs()
+	out := jc.Take()
 	if len(out) != 1 || string(out[0].Value("payload").([]byte)) != "one\r\ntwo\r\nthree" {
 		t.Fatalf("got %v", out)
 	}
@@ -75,9 +75,9 @@ func TestJoinKeepsTrackersUntilOutputDone(t *testing.T) {
 		t.Fatal("a held part was finished")
 	}
 	feed(t, j, c, tracked(`{"payload":2}`, &finished, &mu))
-	out := c.takeMsgs()
-	if len(out) != 1 || len(c.done) != 2 {
-		t.Fatalf("sent %d, done %d", len(out), len(c.done))
+	out := c.Take()
+	if len(out) != 1 || len(c.Dones()) != 2 {
+		t.Fatalf("sent %d, done %d", len(out), len(c.Dones()))
 	}
 	mu.Lock()
 	if len(finished) != 0 {
@@ -98,12 +98,8 @@ func TestJoinTimeoutSends(t *testing.T) {
 	c := newCtx()
 	feed(t, j, c, message(`{"payload":"a"}`))
 	feed(t, j, c, message(`{"payload":"b","restartTimeout":true}`))
-	select {
-	case <-c.notify:
-	case <-time.After(2 * time.Second):
-		t.Fatal("timeout did not send")
-	}
-	expectJSON(t, c.take(), `{"payload":"a+b","restartTimeout":true}`)
+	c.WaitFor(t, "the timeout's send", func() bool { return c.SentCount() > 0 })
+	expectJSON(t, c.TakeJSON(), `{"payload":"a+b","restartTimeout":true}`)
 }
 
 func TestJoinCloseStopsTimers(t *testing.T) {
@@ -116,7 +112,7 @@ func TestJoinCloseStopsTimers(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if got := c.take(); len(got) != 0 {
+	if got := c.TakeJSON(); len(got) != 0 {
 		t.Fatalf("sent after close: %v", got)
 	}
 	mu.Lock()
@@ -139,8 +135,8 @@ func TestJoinWarnings(t *testing.T) {
 		"Message missing key property 'msg.topic' - cannot add to object",
 		"Cannot merge non-object types",
 	}
-	if strings.Join(c.warns, "|") != strings.Join(want, "|") {
-		t.Fatalf("warnings %q", c.warns)
+	if strings.Join(c.Warns(), "|") != strings.Join(want, "|") {
+		t.Fatalf("warnings %q", c.Warns())
 	}
 }
 
@@ -149,7 +145,7 @@ func TestJoinStringWithoutSeparatorFails(t *testing.T) {
 	j := build(t, "join", `{}`)
 	c := newCtx()
 	feed(t, j, c, message(`{"payload":"a","parts":{"id":"g","type":"string","index":0,"count":1}}`))
-	if errs := c.errors(); len(errs) != 1 || errs[0] != "TypeError: Cannot read properties of undefined (reading 'toString')" {
+	if errs := c.ErrTexts(); len(errs) != 1 || errs[0] != "TypeError: Cannot read properties of undefined (reading 'toString')" {
 		t.Fatalf("errors %v", errs)
 	}
 }
@@ -159,29 +155,29 @@ func TestJoinReduce(t *testing.T) {
 	c := newCtx()
 	feed(t, j, c, message(`{"payload":3,"parts":{"id":"g","index":2,"count":3}}`))
 	feed(t, j, c, message(`{"payload":5,"parts":{"id":"g","index":0,"count":3}}`))
-	if got := c.take(); len(got) != 0 {
+	if got := c.TakeJSON(); len(got) != 0 {
 		t.Fatalf("sent before the group was complete: %v", got)
 	}
 	feed(t, j, c, message(`{"payload":7,"parts":{"id":"g","index":1,"count":3}}`))
 	// (100 + 5*0 + 7*1 + 3*2) / 3; the part with the last index carries it.
-	expectJSON(t, c.take(), `{"payload":37.666666666666664,"parts":{"id":"g","index":2,"count":3}}`)
-	if len(c.done) != 3 {
-		t.Fatalf("done %d", len(c.done))
+	expectJSON(t, c.TakeJSON(), `{"payload":37.666666666666664,"parts":{"id":"g","index":2,"count":3}}`)
+	if len(c.Dones()) != 3 {
+		t.Fatalf("done %d", len(c.Dones()))
 	}
 }
 
 func TestJoinReduceTooMany(t *testing.T) {
 	j := build(t, "join", `{"mode":"reduce","reduceExp":"$A","reduceInit":"0","reduceInitType":"num"}`)
 	c := newCtx()
-	c.set["nodeMessageBufferMaxLength"] = 2.0
+	c.Settings["nodeMessageBufferMaxLength"] = 2.0
 	for i := 0; i < 3; i++ {
 		feed(t, j, c, message(`{"payload":1,"parts":{"id":"g`+string(rune('a'+i))+`","index":0,"count":2}}`))
 	}
-	if errs := c.errors(); len(errs) != 1 || errs[0] != errTooManyJoin {
+	if errs := c.ErrTexts(); len(errs) != 1 || errs[0] != errTooManyJoin {
 		t.Fatalf("errors %v", errs)
 	}
-	if len(c.done) != 3 {
-		t.Fatalf("every held message should be finished, done %d", len(c.done))
+	if len(c.Dones()) != 3 {
+		t.Fatalf("every held message should be finished, done %d", len(c.Dones()))
 	}
 }
 
@@ -189,12 +185,12 @@ func TestJoinReduceErrorLooksLikeNodeRED(t *testing.T) {
 	j := build(t, "join", `{"mode":"reduce","reduceExp":"$nosuch()","reduceInit":"0","reduceInitType":"num"}`)
 	c := newCtx()
 	feed(t, j, c, message(`{"payload":1,"parts":{"id":"g","index":0,"count":1}}`))
-	if len(c.errs) != 1 {
-		t.Fatalf("errors %v", c.errs)
+	if len(c.ErrTexts()) != 1 {
+		t.Fatalf("errors %v", c.ErrTexts())
 	}
-	e, ok := c.errs[0].(interface{ Code() string })
-	if !ok || e.Code() != "T1006" || c.errs[0].Error() != "[object Object]" {
-		t.Fatalf("error %#v", c.errs[0])
+	e, ok := c.Errs()[0].Err.(interface{ Code() string })
+	if !ok || e.Code() != "T1006" || c.Errs()[0].Err.Error() != "[object Object]" {
+		t.Fatalf("error %#v", c.Errs()[0].Err)
 	}
 }
 

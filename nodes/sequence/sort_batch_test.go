@@ -24,7 +24,7 @@ func TestSortArray(t *testing.T) {
 		n := build(t, "sort", tc.cfg)
 		c := newCtx()
 		feed(t, n, c, message(tc.in))
-		expectJSON(t, c.take(), tc.want)
+		expectJSON(t, c.TakeJSON(), tc.want)
 	}
 }
 
@@ -38,7 +38,7 @@ func TestSortLongArrayIsStable(t *testing.T) {
 	m := msg.New()
 	m.Set("payload", arr)
 	feed(t, n, c, m)
-	out := c.takeMsgs()[0].Value("payload").([]any)
+	out := c.Take()[0].Value("payload").([]any)
 	for i := 1; i < len(out); i++ {
 		a, b := out[i-1].(*msg.Object), out[i].(*msg.Object)
 		if a.Value("k").(float64) > b.Value("k").(float64) ||
@@ -51,16 +51,16 @@ func TestSortLongArrayIsStable(t *testing.T) {
 func TestSortSequenceTooMany(t *testing.T) {
 	n := build(t, "sort", `{"targetType":"seq","seqKey":"payload","seqKeyType":"msg"}`)
 	c := newCtx()
-	c.set["nodeMessageBufferMaxLength"] = 2.0
+	c.Settings["nodeMessageBufferMaxLength"] = 2.0
 	feed(t, n, c, message(`{"payload":1,"parts":{"id":"a","index":0,"count":2}}`))
 	feed(t, n, c, message(`{"payload":1,"parts":{"id":"b","index":0,"count":2}}`))
 	feed(t, n, c, message(`{"payload":1,"parts":{"id":"b","index":1,"count":3}}`))
-	if errs := c.errors(); len(errs) != 1 || errs[0] != errTooManySort {
+	if errs := c.ErrTexts(); len(errs) != 1 || errs[0] != errTooManySort {
 		t.Fatalf("errors %v", errs)
 	}
 	// The oldest sequence (a) went; b is still held.
 	feed(t, n, c, message(`{"payload":0,"parts":{"id":"b","index":2,"count":3}}`))
-	expectJSON(t, c.take(),
+	expectJSON(t, c.TakeJSON(),
 		`{"payload":0,"parts":{"id":"b","index":0,"count":3}}`,
 		`{"payload":1,"parts":{"id":"b","index":1,"count":2}}`,
 		`{"payload":1,"parts":{"id":"b","index":2,"count":3}}`)
@@ -74,13 +74,13 @@ func TestBatchCountOverlapTrackers(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		feed(t, n, c, tracked(`{"payload":`+string(rune('0'+i))+`,"_msgid":"m`+string(rune('0'+i))+`"}`, &finished, &mu))
 	}
-	expectJSON(t, c.take(),
+	expectJSON(t, c.TakeJSON(),
 		`{"payload":1,"_msgid":"m1","parts":{"id":"m1","index":0,"count":2}}`,
 		`{"payload":2,"_msgid":"m2","parts":{"id":"m1","index":1,"count":2}}`,
 		`{"payload":2,"_msgid":"m2","parts":{"id":"m2","index":0,"count":2}}`,
 		`{"payload":3,"_msgid":"m3","parts":{"id":"m2","index":1,"count":2}}`)
-	if len(c.done) != 2 {
-		t.Fatalf("only the messages that left the window are done, got %d", len(c.done))
+	if len(c.Dones()) != 2 {
+		t.Fatalf("only the messages that left the window are done, got %d", len(c.Dones()))
 	}
 	if err := n.(node.Closer).Close(context.Background(), false); err != nil {
 		t.Fatal(err)
@@ -98,18 +98,16 @@ func TestBatchIntervalEmpty(t *testing.T) {
 	deadline := time.After(2 * time.Second)
 	for {
 		select {
-		case <-c.notify:
+		case <-c.Notify():
 		case <-deadline:
 			t.Fatal("no empty sequence sent")
 		}
-		c.mu.Lock()
-		k := len(c.sent)
-		c.mu.Unlock()
+		k := c.SentCount()
 		if k >= 2 {
 			break
 		}
 	}
-	out := stripIDs(c.take())
+	out := stripIDs(c.TakeJSON())
 	if out[0] != `{"payload":"x","_msgid":"a","parts":{"index":0,"count":1}}` || out[1] != `{"payload":null,"parts":{"index":0,"count":1}}` {
 		t.Fatalf("got %v", out)
 	}
@@ -141,12 +139,13 @@ func BenchmarkSplitJoin100(b *testing.B) {
 		m := msg.New()
 		m.Set("payload", arr)
 		feed(b, s, sc, m)
-		for _, p := range sc.takeMsgs() {
+		for _, p := range sc.Take() {
 			feed(b, j, jc, p)
 		}
-		if out := jc.takeMsgs(); len(out) != 1 {
+		if out := jc.Take(); len(out) != 1 {
 			b.Fatalf("join sent %d", len(out))
 		}
-		sc.done, jc.done = sc.done[:0], jc.done[:0]
+		sc.Reset()
+		jc.Reset()
 	}
 }

@@ -67,7 +67,7 @@ func TestSplitKinds(t *testing.T) {
 			n := build(t, "split", tc.cfg)
 			c := newCtx()
 			feed(t, n, c, message(tc.in))
-			expectJSON(t, stripIDs(c.take()), tc.want...)
+			expectJSON(t, stripIDs(c.TakeJSON()), tc.want...)
 		})
 	}
 }
@@ -79,7 +79,7 @@ func TestSplitBuffer(t *testing.T) {
 	m.Set("payload", []byte{1, 0, 0, 2, 0, 0})
 	feed(t, n, c, m)
 	// Node-RED counts three parts but does not send an empty last one.
-	expectJSON(t, stripIDs(c.take()),
+	expectJSON(t, stripIDs(c.TakeJSON()),
 		`{"payload":{"type":"Buffer","data":[1]},"parts":{"type":"buffer","ch":[0,0],"count":3,"index":0}}`,
 		`{"payload":{"type":"Buffer","data":[2]},"parts":{"type":"buffer","ch":[0,0],"count":3,"index":1}}`)
 }
@@ -91,7 +91,7 @@ func TestSplitStreamHoldsUntilFlushed(t *testing.T) {
 	var finished []error
 	a := tracked(`{"payload":"ab"}`, &finished, &mu)
 	feed(t, n, c, a)
-	if got := c.take(); len(got) != 0 {
+	if got := c.TakeJSON(); len(got) != 0 {
 		t.Fatalf("sent %v before a chunk was full", got)
 	}
 	if len(finished) != 0 {
@@ -99,7 +99,7 @@ func TestSplitStreamHoldsUntilFlushed(t *testing.T) {
 	}
 	b := tracked(`{"payload":"cdef"}`, &finished, &mu)
 	feed(t, n, c, b)
-	out := c.takeMsgs()
+	out := c.Take()
 	if len(out) != 1 || out[0].Value("payload") != "abcd" {
 		t.Fatalf("got %v", out)
 	}
@@ -128,7 +128,7 @@ func TestSplitUndefinedIsNotFinished(t *testing.T) {
 	var mu sync.Mutex
 	var finished []error
 	feed(t, n, c, tracked(`{"topic":"x"}`, &finished, &mu))
-	if len(c.done) != 0 {
+	if len(c.Dones()) != 0 {
 		t.Fatal("Node-RED does not call done for a message without the property")
 	}
 	if len(finished) != 1 {
@@ -140,7 +140,7 @@ func TestSplitNullIsTypeError(t *testing.T) {
 	n := build(t, "split", `{}`)
 	c := newCtx()
 	feed(t, n, c, message(`{"payload":null}`))
-	if errs := c.errors(); len(errs) != 1 || errs[0] != "TypeError: Cannot convert undefined or null to object" {
+	if errs := c.ErrTexts(); len(errs) != 1 || errs[0] != "TypeError: Cannot convert undefined or null to object" {
 		t.Fatalf("errors %v", errs)
 	}
 }

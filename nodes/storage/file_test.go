@@ -39,7 +39,7 @@ func TestFileAppendOverwriteDelete(t *testing.T) {
 	if got := readFile(t, p); got != "one\n{\"a\":[1,true]}\n2.5\nend\x00\x01" {
 		t.Fatalf("file holds %q", got)
 	}
-	out := c.take()
+	out := c.Take()
 	if len(out) != 5 || out[0].Value("filename") != p {
 		t.Fatalf("sent %d, filename %v", len(out), out[0].Value("filename"))
 	}
@@ -67,7 +67,7 @@ func TestFileAppendOverwriteDelete(t *testing.T) {
 		t.Fatalf("not deleted: %v", err)
 	}
 	feed(t, del, c, message(`{"payload":"x"}`))
-	if errs := c.errors(); len(errs) != 1 || errs[0] != "failed to delete file: Error: ENOENT: no such file or directory, unlink '"+p+"'" {
+	if errs := c.ErrTexts(); len(errs) != 1 || errs[0] != "failed to delete file: Error: ENOENT: no such file or directory, unlink '"+p+"'" {
 		t.Fatalf("errors %q", errs)
 	}
 }
@@ -75,30 +75,30 @@ func TestFileAppendOverwriteDelete(t *testing.T) {
 func TestFileDynamicNameAndCreateDir(t *testing.T) {
 	dir := t.TempDir()
 	c := newCtx()
-	c.set["fileWorkingDirectory"] = dir
+	c.Settings["fileWorkingDirectory"] = dir
 	n := build(t, "file", `{"filename":"","appendNewline":false,"createDir":true}`)
 	m := message(`{"payload":"x","filename":"sub/deeper/f.txt"}`)
 	feed(t, n, c, m)
 	if got := readFile(t, filepath.Join(dir, "sub/deeper/f.txt")); got != "x" {
 		t.Fatalf("got %q", got)
 	}
-	if out := c.take(); len(out) != 1 || out[0].Value("filename") != "sub/deeper/f.txt" {
+	if out := c.Take(); len(out) != 1 || out[0].Value("filename") != "sub/deeper/f.txt" {
 		t.Fatal("msg.filename must keep the name as given")
 	}
 	noDir := build(t, "file", `{"filename":"filename","filenameType":"msg"}`)
 	feed(t, noDir, c, message(`{"payload":"x","filename":"missing/f.txt"}`))
-	errs := c.errors()
+	errs := c.ErrTexts()
 	want := "failed to append to file: Error: ENOENT: no such file or directory, open '" + filepath.Join(dir, "missing/f.txt") + "'"
 	if len(errs) != 1 || errs[0] != want {
 		t.Fatalf("errors %q", errs)
 	}
 	// Node-RED sends the message on even when appending failed.
-	if len(c.take()) != 1 {
+	if len(c.Take()) != 1 {
 		t.Fatal("append failure should still send")
 	}
 	feed(t, noDir, c, message(`{"payload":"x"}`))
-	if len(c.warns) != 1 || c.warns[0] != errNoFilename {
-		t.Fatalf("warnings %v", c.warns)
+	if len(c.Warns()) != 1 || c.Warns()[0] != errNoFilename {
+		t.Fatalf("warnings %v", c.Warns())
 	}
 }
 
@@ -135,7 +135,7 @@ func TestFileEncodings(t *testing.T) {
 		}
 		r := build(t, "file in", `{"filename":`+quote(p)+`,"format":"utf8","encoding":`+quote(tc.enc)+`}`)
 		feed(t, r, c, message(`{}`))
-		if out := c.take(); out[len(out)-1].Value("payload") != text {
+		if out := c.Take(); out[len(out)-1].Value("payload") != text {
 			t.Errorf("%s: read back %q", tc.enc, out[len(out)-1].Value("payload"))
 		}
 	}
@@ -158,7 +158,7 @@ func TestFileInFormats(t *testing.T) {
 		n := build(t, "file in", `{"filename":`+quote(p)+`,`+cfg+`}`)
 		feed(t, n, c, message(in))
 		var out []string
-		for _, m := range c.take() {
+		for _, m := range c.Take() {
 			out = append(out, jsonOf(m))
 		}
 		return out
@@ -199,7 +199,7 @@ func TestFileInStreamChunks(t *testing.T) {
 		}
 		n := build(t, "file in", `{"filename":`+quote(p)+`,"format":"stream"}`)
 		feed(t, n, c, message(`{"_msgid":"m"}`))
-		out := c.take()
+		out := c.Take()
 		total := 0
 		for _, m := range out {
 			if b, ok := m.Value("payload").([]byte); ok {
@@ -227,25 +227,23 @@ func TestFileInErrors(t *testing.T) {
 	missing := filepath.Join(dir, "nope.txt")
 	n := build(t, "file in", `{"filename":`+quote(missing)+`,"sendError":true}`)
 	feed(t, n, c, message(`{"payload":"x","topic":"t"}`))
-	c.mu.Lock()
-	err := c.errs[0]
-	c.mu.Unlock()
+	err := c.Errs()[0].Err
 	if err.Error() != "Error: ENOENT: no such file or directory, open '"+missing+"'" {
 		t.Fatalf("error %v", err)
 	}
 	if e, ok := err.(interface{ Code() string }); !ok || e.Code() != "ENOENT" {
 		t.Fatal("the error carries Node's code")
 	}
-	out := c.take()
+	out := c.Take()
 	if len(out) != 1 || jsonOf(out[0]) != `{"topic":"t","filename":`+quote(missing)+`,"error":{"errno":-2,"code":"ENOENT","syscall":"open","path":`+quote(missing)+`}}` {
 		t.Fatalf("legacy error message: %v", out)
 	}
 	n2 := build(t, "file in", `{"filename":`+quote(dir)+`,"sendError":false}`)
 	feed(t, n2, c, message(`{}`))
-	if errs := c.errors(); errs[len(errs)-1] != "Error: EISDIR: illegal operation on a directory, read" {
+	if errs := c.ErrTexts(); errs[len(errs)-1] != "Error: EISDIR: illegal operation on a directory, read" {
 		t.Fatalf("directory: %v", errs)
 	}
-	if len(c.take()) != 0 {
+	if len(c.Take()) != 0 {
 		t.Fatal("no message goes on without sendError")
 	}
 }

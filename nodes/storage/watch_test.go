@@ -18,12 +18,12 @@ func waitFor(t *testing.T, c *fakeCtx, cond func([]*msg.Msg) bool) []*msg.Msg {
 	deadline := time.After(5 * time.Second)
 	var got []*msg.Msg
 	for {
-		got = append(got, c.take()...)
+		got = append(got, c.Take()...)
 		if cond(got) {
 			return got
 		}
 		select {
-		case <-c.notify:
+		case <-c.Notify():
 		case <-time.After(50 * time.Millisecond):
 		case <-deadline:
 			var s []string
@@ -105,11 +105,9 @@ func TestWatchFileAndRecursive(t *testing.T) {
 		t.Fatalf("topic %v", topic)
 	}
 	// sub did not exist at start: an error, as in Node-RED.
-	c.mu.Lock()
-	if len(c.errs) != 1 || c.errs[0].Error() != "Error: "+sub+" does not exist." || jsonOf(c.errMsg[0]) != `{"payload":""}` {
-		t.Fatalf("errors %v", c.errs)
+	if errs := c.Errs(); len(errs) != 1 || errs[0].Err.Error() != "Error: "+sub+" does not exist." || jsonOf(errs[0].Msg) != `{"payload":""}` {
+		t.Fatalf("errors %v", errs)
 	}
-	c.mu.Unlock()
 }
 
 func TestWatchRecursiveNewDirectory(t *testing.T) {
@@ -136,7 +134,7 @@ func TestWatchRecursiveNewDirectory(t *testing.T) {
 			t.Fatal("no event from inside the new directory")
 		}
 		time.Sleep(300 * time.Millisecond)
-		if has(c.take(), deep, "update") != nil {
+		if has(c.Take(), deep, "update") != nil {
 			break
 		}
 	}
