@@ -25,4 +25,3 @@ func feed(t testing.TB, n node.Node, c *fakeCtx, m *msg.Msg) {
 		c.Error(err, m)
 	}
 }
-
