@@ -28,7 +28,7 @@ func flow100() string {
 	return b.String()
 }
 
-func buildBinary(b *testing.B) string {
+func buildBinary(b testing.TB) string {
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "sluice")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "../cmd/sluice")
@@ -39,7 +39,7 @@ func buildBinary(b *testing.B) string {
 	return bin
 }
 
-func freePort(b *testing.B) int {
+func freePort(b testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
