@@ -16,14 +16,21 @@ import "@xyflow/react/dist/style.css";
 import "./styles.css";
 import * as api from "./api";
 import { DebugSidebar, type DebugMsg } from "./Debug";
+import { ConflictDialog, ExportDialog, ImportDialog, LoginDialog, SearchDialog } from "./Dialogs";
 import { EditDialog } from "./EditDialog";
-import { GroupBox, JunctionBox, NodeBox, type NodeBoxData } from "./NodeBox";
+import { fitGroups, groupSelection, membersOf, ungroup } from "./group";
+import { InfoSidebar } from "./Info";
+import { mergeFlows } from "./merge";
+import { GroupBox, JunctionBox, NodeBox, PortBox, type NodeBoxData } from "./NodeBox";
 import { RateEdge } from "./RateEdge";
+import type { Hit } from "./search";
+import * as SF from "./subflow";
 import * as M from "./model";
 import type { FlowNode, NodeSpec, Specs } from "./model";
 
-const nodeTypes = { nr: NodeBox, group: GroupBox, junction: JunctionBox };
+const nodeTypes = { nr: NodeBox, group: GroupBox, junction: JunctionBox, sfport: PortBox };
 const edgeTypes = { rate: RateEdge };
+const deployLabels: Record<api.DeployType, string> = { full: "Full", flows: "Modified flows", nodes: "Modified nodes" };
 
 type Stats = Record<string, [number, number, number, number]>;
 
@@ -48,13 +55,25 @@ function Editor() {
   const [connected, setConnected] = useState(false);
   const [sidebar, setSidebar] = useState<"debug" | "info">("debug");
   const [theme, setTheme] = useState(() => localStorage.getItem("sluice-theme") || "light");
-  const [importText, setImportText] = useState<string>();
-  const [exportText, setExportText] = useState<string>();
+  const [importOpen, setImportOpen] = useState(false);
+  const [exportOpen, setExportOpen] = useState(false);
+  const [searchOpen, setSearchOpen] = useState(false);
+  const [deployType, setDeployType] = useState<api.DeployType>(() => (localStorage.getItem("sluice-deploy-type") as api.DeployType) || "full");
+  const [deployMenu, setDeployMenu] = useState(false);
+  const [conflict, setConflict] = useState(false);
+  const [auth, setAuth] = useState<{ prompts: api.LoginPrompt[] }>();
+  const [needLogin, setNeedLogin] = useState(false);
+  const [focus, setFocus] = useState<string>();
+  const [dragTab, setDragTab] = useState<string>();
   const history = useRef(new M.History());
   const prevStats = useRef<{ at: number; s: Stats } | undefined>(undefined);
   const seq = useRef(0);
   const clipboard = useRef<FlowNode[]>([]);
   const dragging = useRef(false);
+  const comms = useRef<api.Comms | undefined>(undefined);
+  const revRef = useRef<string | undefined>(undefined);
+  const deploying = useRef(false);
+  revRef.current = rev;
 
   const setDoc = useCallback((next: FlowNode[] | ((d: FlowNode[]) => FlowNode[]), record = true) => {
     setDocState((cur) => {
@@ -68,26 +87,43 @@ function Editor() {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem("sluice-theme", theme);
   }, [theme]);
+  useEffect(() => localStorage.setItem("sluice-deploy-type", deployType), [deployType]);
+
+  // The browser test pans the canvas programmatically to time frames.
+  useEffect(() => {
+    (window as any).__sluiceFlow = rf;
+  }, [rf]);
 
   const load = useCallback(async () => {
     const [nodes, flows] = await Promise.all([api.getNodes(), api.getFlows()]);
     setSpecList(nodes);
     setSpecs(Object.fromEntries(nodes.map((s) => [s.type, s])));
     let f = flows.flows;
-    if (!M.tabs(f).length) f = [{ id: M.newId(), type: "tab", label: "Flow 1", disabled: false, info: "" }, ...f];
+    if (!M.tabs(f).some((t) => t.type === "tab")) f = [{ id: M.newId(), type: "tab", label: "Flow 1", disabled: false, info: "" }, ...f];
     setDocState(f);
     setDeployed(M.snapshot(flows.flows));
     setRev(flows.rev);
-    setTab((t) => (f.some((n) => n.id === t) ? t : M.tabs(f)[0].id));
+    setTab((t) => (f.some((n) => n.id === t) ? t : M.tabs(f).find((x) => x.type === "tab")!.id));
   }, []);
 
-  useEffect(() => {
-    load().catch((e) => setNotice({ text: String(e), error: true }));
+  const start = useCallback(async () => {
+    const scheme = await api.authScheme().catch(() => undefined);
+    setAuth(scheme);
+    if (scheme && !api.getToken()) {
+      setNeedLogin(true);
+      return;
+    }
+    await load();
   }, [load]);
 
-  useEffect(
-    () =>
-      api.connectComms((batch) => {
+  useEffect(() => {
+    api.setUnauthorizedHandler(() => setNeedLogin(true));
+    start().catch((e) => e instanceof api.AuthError || setNotice({ text: String(e), error: true }));
+  }, [start]);
+
+  useEffect(() => {
+    const c = new api.Comms(
+      (batch) => {
         const dbg: DebugMsg[] = [];
         const st: Record<string, any> = {};
         for (const m of batch) {
@@ -99,23 +135,29 @@ function Editor() {
             if (prev) {
               const dt = (now - prev.at) / 1000;
               const r: Record<string, number> = {};
-              for (const [id, c] of Object.entries(m.data as Stats)) {
+              for (const [id, cnt] of Object.entries(m.data as Stats)) {
                 const p = prev.s[id];
-                r[id] = p && c[1] >= p[1] ? (c[1] - p[1]) / dt : 0;
+                r[id] = p && cnt[1] >= p[1] ? (cnt[1] - p[1]) / dt : 0;
               }
               setRates(r);
             }
             prevStats.current = { at: now, s: m.data };
             setStats(m.data);
           } else if (m.topic === "notification/runtime-deploy") {
-            setRev((cur) => cur ?? m.data.revision);
+            const r = m.data?.revision;
+            if (revRef.current === undefined) setRev(r);
+            else if (r && r !== revRef.current && !deploying.current) setNotice({ text: "The flows were deployed from elsewhere; your next deploy will offer a merge" });
           }
         }
         if (dbg.length) setDebug((d) => [...d, ...dbg].slice(-500));
         if (Object.keys(st).length) setStatus((s) => ({ ...s, ...st }));
-      }, setConnected),
-    [],
-  );
+      },
+      setConnected,
+      () => setNeedLogin(true),
+    );
+    comms.current = c;
+    return () => c.close();
+  }, []);
 
   const changed = useMemo(() => M.changedIds(doc, deployed), [doc, deployed]);
   const dirty = changed.size > 0 || [...deployed.keys()].some((id) => !doc.some((n) => n.id === id));
@@ -126,6 +168,8 @@ function Editor() {
   }, [problems]);
 
   const byId = useMemo(() => new Map(doc.map((n) => [n.id, n])), [doc]);
+  const curTab = byId.get(tab);
+  const subflow = curTab?.type === "subflow" ? curTab : undefined;
 
   const nodes: Node[] = useMemo(() => {
     const out: Node[] = [];
@@ -150,10 +194,11 @@ function Editor() {
       const spec = specs[n.type];
       const pt = M.ports(n, specs, doc);
       const w = M.nodeWidth(n, spec);
+      const sfTemplate = n.type.startsWith("subflow:") ? byId.get(n.type.slice(8)) : undefined;
       const data: NodeBoxData = {
-        label: M.label(n, spec),
+        label: sfTemplate && !n.name ? sfTemplate.name ?? sfTemplate.id : M.label(n, spec),
         type: n.type,
-        color: spec?.color ?? (n.type.startsWith("subflow:") ? "#ddaa99" : "#eee"),
+        color: spec?.color ?? sfTemplate?.color ?? (n.type.startsWith("subflow:") ? "#ddaa99" : "#eee"),
         inputs: pt.inputs,
         outputs: pt.outputs,
         width: w,
@@ -161,7 +206,7 @@ function Editor() {
         counts: stats[n.id],
         changed: changed.has(n.id),
         invalid: problemOf.get(n.id),
-        unknown: !spec && !n.type.startsWith("subflow:"),
+        unknown: !spec && !sfTemplate,
         disabled: !!n.d,
       };
       if (n.type === "inject") data.onInject = () => api.inject(n.id).catch((e) => setNotice({ text: String(e.message ?? e), error: true }));
@@ -175,8 +220,16 @@ function Editor() {
       }
       out.push({ id: n.id, type: "nr", position: { x: n.x! - w / 2, y: n.y! - M.NODE_HEIGHT / 2 }, data, selected: selected.has(n.id) });
     }
+    if (subflow) {
+      (subflow.in ?? []).forEach((p: any, i: number) =>
+        out.push({ id: SF.portId("in", i), type: "sfport", position: { x: (p.x ?? 60) - 20, y: (p.y ?? 60) - 15 }, data: { kind: "in", label: "in" }, selected: selected.has(SF.portId("in", i)), deletable: false }),
+      );
+      (subflow.out ?? []).forEach((p: any, i: number) =>
+        out.push({ id: SF.portId("out", i), type: "sfport", position: { x: (p.x ?? 400) - 20, y: (p.y ?? 60) - 15 }, data: { kind: "out", label: String(i + 1) }, selected: selected.has(SF.portId("out", i)), deletable: false }),
+      );
+    }
     return out;
-  }, [doc, tab, specs, status, stats, changed, problemOf, selected, setDoc]);
+  }, [doc, tab, specs, status, stats, changed, problemOf, selected, setDoc, byId, subflow]);
 
   const edges: Edge[] = useMemo(() => {
     const out: Edge[] = [];
@@ -198,8 +251,24 @@ function Editor() {
         }
       }
     }
+    if (subflow) {
+      (subflow.in ?? []).forEach((p: any, i: number) =>
+        (p.wires ?? []).forEach((w: any) => {
+          if (!byId.has(w.id)) return;
+          const id = `${SF.portId("in", i)}:0>${w.id}`;
+          out.push({ id, source: SF.portId("in", i), sourceHandle: "o0", target: w.id, targetHandle: "in", type: "rate", data: {}, selected: selEdges.has(id) });
+        }),
+      );
+      (subflow.out ?? []).forEach((p: any, i: number) =>
+        (p.wires ?? []).forEach((w: any) => {
+          if (!byId.has(w.id)) return;
+          const id = `${w.id}:${w.port ?? 0}>${SF.portId("out", i)}`;
+          out.push({ id, source: w.id, sourceHandle: "o" + (w.port ?? 0), target: SF.portId("out", i), targetHandle: "in", type: "rate", data: {}, selected: selEdges.has(id) });
+        }),
+      );
+    }
     return out;
-  }, [doc, tab, byId, rates, selEdges]);
+  }, [doc, tab, byId, rates, selEdges, subflow]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange[]) => {
@@ -218,27 +287,46 @@ function Editor() {
           sel ??= new Set(selected);
           if (c.selected) sel.add(c.id);
           else sel.delete(c.id);
-        } else if (c.type === "remove") removed.add(c.id);
+        } else if (c.type === "remove" && !SF.parsePortId(c.id)) removed.add(c.id);
       }
       if (moved) {
         const mv = moved;
-        setDoc(
-          (d) =>
-            d.map((n) => {
-              const p = mv[n.id];
-              if (!p) return n;
-              if (n.type === "group") return { ...n, x: Math.round(p.x), y: Math.round(p.y) };
-              if (n.type === "junction") return { ...n, x: Math.round(p.x + 5), y: Math.round(p.y + 5) };
-              const w = M.nodeWidth(n, specs[n.type]);
-              return { ...n, x: Math.round(p.x + w / 2), y: Math.round(p.y + M.NODE_HEIGHT / 2) };
-            }),
-          false,
-        );
+        setDoc((d) => {
+          // A dragged group carries its members along.
+          const extra: Record<string, { dx: number; dy: number }> = {};
+          for (const id of Object.keys(mv)) {
+            const g = d.find((n) => n.id === id);
+            if (g?.type !== "group") continue;
+            const dx = Math.round(mv[id].x) - (g.x ?? 0), dy = Math.round(mv[id].y) - (g.y ?? 0);
+            if (dx || dy) for (const m of membersOf(d, id)) if (!mv[m.id] && !extra[m.id]) extra[m.id] = { dx, dy };
+          }
+          let out = d.map((n) => {
+            if (n.id === tab && n.type === "subflow") {
+              const port = (kind: "in" | "out") => (p: any, i: number) => {
+                const q = mv[SF.portId(kind, i)];
+                return q ? { ...p, x: Math.round(q.x + 20), y: Math.round(q.y + 15) } : p;
+              };
+              if (Object.keys(mv).some((k) => SF.parsePortId(k))) return { ...n, in: (n.in ?? []).map(port("in")), out: (n.out ?? []).map(port("out")) };
+              return n;
+            }
+            const e = extra[n.id];
+            if (e) return { ...n, x: (n.x ?? 0) + e.dx, y: (n.y ?? 0) + e.dy };
+            const p = mv[n.id];
+            if (!p) return n;
+            if (n.type === "group") return { ...n, x: Math.round(p.x), y: Math.round(p.y) };
+            if (n.type === "junction") return { ...n, x: Math.round(p.x + 5), y: Math.round(p.y + 5) };
+            const w = M.nodeWidth(n, specs[n.type]);
+            return { ...n, x: Math.round(p.x + w / 2), y: Math.round(p.y + M.NODE_HEIGHT / 2) };
+          });
+          const touched = [...Object.keys(mv), ...Object.keys(extra)].filter((id) => !SF.parsePortId(id));
+          if (touched.some((id) => byId.get(id)?.g || byId.get(id)?.type === "group")) out = fitGroups(out, specs, touched);
+          return out;
+        }, false);
       }
       if (sel) setSelected(sel);
       if (removed.size) setDoc((d) => M.remove(d, removed));
     },
-    [doc, selected, setDoc, specs],
+    [doc, selected, setDoc, specs, tab, byId],
   );
 
   const onEdgesChange = useCallback(
@@ -257,59 +345,88 @@ function Editor() {
         setDoc((d) => {
           for (const id of gone) {
             const m = /^(.*):(\d+)>(.*)$/.exec(id);
-            if (m) d = M.disconnect(d, m[1], +m[2], m[3]);
+            if (!m) continue;
+            if (SF.parsePortId(m[1]) || SF.parsePortId(m[3])) d = SF.disconnectPort(d, tab, m[1], +m[2], m[3]);
+            else d = M.disconnect(d, m[1], +m[2], m[3]);
           }
           return d;
         });
     },
-    [selEdges, setDoc],
+    [selEdges, setDoc, tab],
   );
 
   const onConnect = useCallback(
     (c: Connection) => {
       if (!c.source || !c.target || c.source === c.target) return;
       const port = parseInt((c.sourceHandle ?? "o0").slice(1), 10) || 0;
-      setDoc((d) => M.connect(d, c.source!, port, c.target!));
+      if (SF.parsePortId(c.source) || SF.parsePortId(c.target)) setDoc((d) => SF.connectPort(d, tab, c.source!, port, c.target!));
+      else setDoc((d) => M.connect(d, c.source!, port, c.target!));
     },
-    [setDoc],
+    [setDoc, tab],
   );
 
   const onDrop = useCallback(
     (e: React.DragEvent) => {
       e.preventDefault();
       const type = e.dataTransfer.getData("application/x-sluice-node");
-      const spec = specs[type];
-      if (!spec) return;
       const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      const n = M.createNode(spec, tab, p.x, p.y);
-      setDoc((d) => [...d, n]);
-      setSelected(new Set([n.id]));
+      let n: FlowNode | undefined;
+      if (type.startsWith("subflow:")) {
+        const sf = byId.get(type.slice(8));
+        if (!sf) return;
+        if (sf.id === tab) return setNotice({ text: "a subflow cannot contain itself", error: true });
+        n = SF.createInstance(sf, tab, p.x, p.y);
+      } else if (specs[type]) n = M.createNode(specs[type], tab, p.x, p.y);
+      if (!n) return;
+      const node = n;
+      setDoc((d) => [...d, node]);
+      setSelected(new Set([node.id]));
     },
-    [rf, specs, tab, setDoc],
+    [rf, specs, tab, setDoc, byId],
   );
 
   const doDeploy = useCallback(
-    async (force = false) => {
+    async (opts: { force?: boolean; flows?: FlowNode[]; fromRev?: string } = {}) => {
+      const flows = opts.flows ?? doc;
+      deploying.current = true;
       try {
-        const r = await api.deploy(doc, force ? undefined : rev);
+        const r = await api.deploy(comms.current, flows, opts.fromRev ?? rev, deployType, !!opts.force);
         setRev(r);
-        setDeployed(M.snapshot(doc));
+        setDeployed(M.snapshot(flows));
         setProblems([]);
-        setStatus({});
+        if (deployType === "full") setStatus({});
         setNotice({ text: "Deployed" });
       } catch (e: any) {
-        if (e instanceof api.DeployError && e.status === 409) {
-          if (confirm("The flows changed on the server since you loaded them. Overwrite them with yours?")) return doDeploy(true);
-          setNotice({ text: "Deploy cancelled: flows changed on the server (reload to get them)", error: true });
+        if (e instanceof api.AuthError) return;
+        if (e instanceof api.DeployError && (e.status === 409 || e.code === "version_mismatch")) {
+          setConflict(true);
           return;
         }
         if (e instanceof api.DeployError) setProblems(e.problems);
         const errs = e.problems?.filter((p: api.Problem) => p.severity === "error") ?? [];
         setNotice({ text: errs.length ? `Deploy refused: ${errs.length} problem(s) — see the marked nodes` : "Deploy failed: " + e.message, error: true });
+        if (errs.length) setSidebar("info");
+      } finally {
+        deploying.current = false;
       }
     },
-    [doc, rev],
+    [doc, rev, deployType],
   );
+
+  const merge = useCallback(async () => {
+    setConflict(false);
+    try {
+      const remote = await api.getFlows();
+      const m = mergeFlows(deployed, doc, remote.flows);
+      setDoc(m.doc);
+      setDeployed(M.snapshot(remote.flows));
+      setRev(remote.rev);
+      await doDeploy({ flows: m.doc, fromRev: remote.rev });
+      if (m.conflicts.length) setNotice({ text: `Merged and deployed; ${m.conflicts.length} node(s) changed on both sides kept your version: ${m.conflicts.join(", ")}` });
+    } catch (e: any) {
+      setNotice({ text: "Merge failed: " + e.message, error: true });
+    }
+  }, [deployed, doc, setDoc, doDeploy]);
 
   const undo = useCallback(() => {
     setDocState((cur) => history.current.undo(cur) ?? cur);
@@ -319,10 +436,10 @@ function Editor() {
   }, []);
 
   const selectionIds = useCallback(() => {
-    const ids = new Set(selected);
-    for (const n of doc) if (n.g && ids.has(n.g)) ids.add(n.id);
+    const ids = new Set([...selected].filter((id) => !SF.parsePortId(id)));
+    for (const g of [...ids]) if (byId.get(g)?.type === "group") for (const m of membersOf(doc, g)) ids.add(m.id);
     return ids;
-  }, [doc, selected]);
+  }, [doc, selected, byId]);
 
   const copy = useCallback(() => {
     const out = M.exportNodes(doc, selectionIds());
@@ -337,19 +454,97 @@ function Editor() {
       const r = M.importNodes(doc, nodes, tab, offset);
       setDoc(r.doc);
       setSelected(new Set(r.added));
-      const newTab = r.doc.find((n) => r.added.includes(n.id) && M.isTab(n));
+      const newTab = r.doc.find((n) => r.added.includes(n.id) && n.type === "tab") ?? r.doc.find((n) => r.added.includes(n.id) && M.isTab(n));
       if (newTab) setTab(newTab.id);
+      const unknown = r.doc.filter((n) => r.added.includes(n.id) && !M.isTab(n) && n.type !== "group" && n.type !== "junction" && !specs[n.type] && !n.type.startsWith("subflow:"));
+      if (unknown.length) setNotice({ text: `Imported ${r.added.length} node(s); ${unknown.length} of unknown type (${[...new Set(unknown.map((n) => n.type))].join(", ")}) kept as they are`, error: true });
     },
-    [doc, tab, setDoc],
+    [doc, tab, setDoc, specs],
   );
+
+  const toSubflow = useCallback(() => {
+    try {
+      const r = SF.createSubflow(doc, selectionIds(), tab, specs);
+      setDoc(r.doc);
+      setSelected(new Set([r.instance.id]));
+      setNotice({ text: `Created ${r.subflow.name} with ${r.subflow.in.length} input and ${r.subflow.out.length} output(s)` });
+    } catch (e: any) {
+      setNotice({ text: "Cannot create a subflow: " + e.message, error: true });
+    }
+  }, [doc, selectionIds, tab, specs, setDoc]);
+
+  const group = useCallback(() => {
+    const r = groupSelection(doc, new Set([...selected]), tab, specs);
+    if (!r.group) return;
+    setDoc(r.doc);
+    setSelected(new Set([r.group.id]));
+  }, [doc, selected, tab, specs, setDoc]);
+
+  const doUngroup = useCallback(() => {
+    const gs = new Set([...selected].filter((id) => byId.get(id)?.type === "group"));
+    if (!gs.size) return;
+    const members = doc.filter((n) => n.g && gs.has(n.g)).map((n) => n.id);
+    setDoc((d) => ungroup(d, gs));
+    setSelected(new Set(members));
+  }, [doc, selected, byId, setDoc]);
+
+  const toggleDisabled = useCallback(
+    (ids: string[]) =>
+      setDoc((d) =>
+        d.map((n) => {
+          if (!ids.includes(n.id) || typeof n.x !== "number" || n.type === "group") return n;
+          const m = { ...n };
+          if (m.d) delete m.d;
+          else m.d = true;
+          return m;
+        }),
+      ),
+    [setDoc],
+  );
+
+  const pick = useCallback(
+    (h: Hit) => {
+      setSearchOpen(false);
+      const n = byId.get(h.id);
+      if (!n) return;
+      if (M.isTab(n)) return setTab(n.id);
+      if (n.z && byId.has(n.z)) {
+        setTab(n.z);
+        setSelected(new Set([n.id]));
+        setSidebar("info");
+        setFocus(n.id);
+      } else setEditing(n.id); // a config node
+    },
+    [byId],
+  );
+
+  // Centre the canvas on a node picked in search once its tab is drawn.
+  useEffect(() => {
+    if (!focus) return;
+    const n = byId.get(focus);
+    if (n && n.z === tab && typeof n.x === "number") {
+      rf.setCenter(n.x, n.y ?? 0, { zoom: Math.max(rf.getZoom(), 1), duration: 0 });
+      setFocus(undefined);
+    }
+  }, [focus, tab, nodes, byId, rf]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
-      if (t.closest("input, textarea, select, .cm-editor, .dialog")) return;
       const mod = e.ctrlKey || e.metaKey;
-      if (mod && e.key === "z" && !e.shiftKey) (e.preventDefault(), undo());
+      if (mod && e.key.toLowerCase() === "f" && !t.closest(".dialog")) {
+        e.preventDefault();
+        setSearchOpen(true);
+        return;
+      }
+      if (t.closest("input, textarea, select, .cm-editor, .dialog")) return;
+      if (mod && e.shiftKey && e.code === "KeyG") (e.preventDefault(), group());
+      else if (mod && e.shiftKey && e.code === "KeyU") (e.preventDefault(), doUngroup());
+      else if (mod && e.key === "z" && !e.shiftKey) (e.preventDefault(), undo());
       else if (mod && (e.key === "y" || (e.key === "z" && e.shiftKey) || e.key === "Z")) (e.preventDefault(), redo());
+      else if (mod && e.key === "d") (e.preventDefault(), doDeploy());
+      else if (mod && e.key === "e") (e.preventDefault(), setExportOpen(true));
+      else if (mod && e.key === "i") (e.preventDefault(), setImportOpen(true));
       else if (mod && e.key === "c") copy();
       else if (mod && e.key === "x") {
         copy();
@@ -363,7 +558,7 @@ function Editor() {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [undo, redo, copy, paste, doc, tab, setDoc, selectionIds]);
+  }, [undo, redo, copy, paste, doc, tab, setDoc, selectionIds, group, doUngroup, doDeploy]);
 
   const editNode = editing ? byId.get(editing) : undefined;
   const selNode = selected.size === 1 ? byId.get([...selected][0]) : undefined;
@@ -371,24 +566,46 @@ function Editor() {
     const n = byId.get(id);
     return n ? M.label(n, specs[n.type]) : id;
   };
+  const tabLabel = (id?: string) => {
+    const t = id ? byId.get(id) : undefined;
+    return !t ? "config" : t.type === "subflow" ? "subflow " + (t.name ?? t.id) : t.label ?? t.id;
+  };
   const cats = M.categories(specList, filter);
+  const subflows = doc.filter((n) => n.type === "subflow" && (!filter || String(n.name ?? "").toLowerCase().includes(filter.toLowerCase()) || "subflows".includes(filter.toLowerCase())));
 
   const addTab = () => {
-    const t: FlowNode = { id: M.newId(), type: "tab", label: `Flow ${M.tabs(doc).length + 1}`, disabled: false, info: "" };
-    setDoc((d) => [...d, t]);
+    const t: FlowNode = { id: M.newId(), type: "tab", label: `Flow ${M.tabs(doc).filter((x) => x.type === "tab").length + 1}`, disabled: false, info: "" };
+    setDoc((d) => [...M.moveTab([...d, t], t.id)]);
     setTab(t.id);
   };
   const renameTab = (t: FlowNode) => {
-    if (t.type !== "tab") return;
-    const name = prompt("Flow name", t.label ?? "");
-    if (name !== null) setDoc((d) => M.update(d, t.id, { label: name }));
+    const key = t.type === "subflow" ? "name" : "label";
+    const name = prompt(t.type === "subflow" ? "Subflow name" : "Flow name", t[key] ?? "");
+    if (name !== null) setDoc((d) => M.update(d, t.id, { [key]: name }));
   };
   const deleteTab = (t: FlowNode) => {
-    if (M.tabs(doc).length < 2 || !confirm(`Delete flow “${t.label ?? t.name ?? t.id}” and its nodes?`)) return;
-    const ids = new Set(doc.filter((n) => n.z === t.id).map((n) => n.id).concat(t.id));
+    const flowTabs = M.tabs(doc).filter((x) => x.type === "tab");
+    if (t.type === "tab" && flowTabs.length < 2) return;
+    const what = t.type === "subflow" ? `subflow “${t.name ?? t.id}”, its nodes and every instance of it` : `flow “${t.label ?? t.id}” and its nodes`;
+    if (!confirm(`Delete ${what}?`)) return;
+    const ids = new Set(doc.filter((n) => n.z === t.id || n.type === "subflow:" + t.id).map((n) => n.id).concat(t.id));
     setDoc((d) => M.remove(d, ids));
-    setTab(M.tabs(doc).find((x) => x.id !== t.id)!.id);
+    setTab(flowTabs.find((x) => x.id !== t.id)!.id);
   };
+
+  if (needLogin)
+    return (
+      <div className="app">
+        <LoginDialog
+          prompts={auth?.prompts ?? []}
+          onDone={() => {
+            setNeedLogin(false);
+            comms.current?.reconnect();
+            load().catch((e) => e instanceof api.AuthError || setNotice({ text: String(e), error: true }));
+          }}
+        />
+      </div>
+    );
 
   return (
     <div className="app">
@@ -401,29 +618,72 @@ function Editor() {
         <button onClick={redo} title="redo (Ctrl+Y)" disabled={!history.current.future.length}>
           ↷
         </button>
-        <button onClick={() => setImportText("")}>Import</button>
-        <button
-          onClick={() => {
-            const ids = selected.size ? selectionIds() : new Set(doc.filter((n) => n.z === tab || n.id === tab).map((n) => n.id));
-            const text = JSON.stringify(M.exportNodes(doc, ids), null, 2);
-            navigator.clipboard?.writeText(text).catch(() => {});
-            setExportText(text);
-          }}
-        >
+        <button onClick={() => setImportOpen(true)} title="import (Ctrl+I)">
+          Import
+        </button>
+        <button onClick={() => setExportOpen(true)} title="export (Ctrl+E)">
           Export
+        </button>
+        <button onClick={() => setSearchOpen(true)} title="search (Ctrl+F)" aria-label="search">
+          ⌕
+        </button>
+        <button onClick={group} title="group the selection (Ctrl+Shift+G)" disabled={!selected.size}>
+          Group
+        </button>
+        <button onClick={doUngroup} title="ungroup (Ctrl+Shift+U)" disabled={![...selected].some((id) => byId.get(id)?.type === "group")}>
+          Ungroup
+        </button>
+        <button onClick={toSubflow} title="turn the selection into a subflow" disabled={!selected.size || !!subflow} aria-label="selection to subflow">
+          → Subflow
         </button>
         <button onClick={() => setTheme(theme === "dark" ? "light" : "dark")} title="switch theme">
           {theme === "dark" ? "☀" : "☾"}
         </button>
         <span className="spacer" />
         {notice && (
-          <span className={"notice" + (notice.error ? " error" : "")} onClick={() => setNotice(undefined)} role="status">
+          <span className={"notice" + (notice.error ? " error" : "")} onClick={() => setNotice(undefined)} role="status" title={notice.text}>
             {notice.text}
           </span>
         )}
-        <button className={"deploy" + (dirty ? " dirty" : "")} onClick={() => doDeploy()} aria-label="deploy">
-          Deploy
-        </button>
+        {auth && (
+          <button
+            onClick={async () => {
+              await api.logout();
+              setNeedLogin(true);
+              comms.current?.reconnect();
+            }}
+            title="log out"
+          >
+            Log out
+          </button>
+        )}
+        <span className="deploy-group">
+          <button className={"deploy" + (dirty ? " dirty" : "")} onClick={() => doDeploy()} aria-label="deploy" title={"deploy: " + deployLabels[deployType] + " (Ctrl+D)"}>
+            Deploy{deployType !== "full" ? " · " + deployLabels[deployType].toLowerCase() : ""}
+          </button>
+          <button className={"deploy deploy-menu-button" + (dirty ? " dirty" : "")} onClick={() => setDeployMenu(!deployMenu)} aria-label="deploy type">
+            ▾
+          </button>
+          {deployMenu && (
+            <div className="deploy-menu" role="menu">
+              {(Object.keys(deployLabels) as api.DeployType[]).map((k) => (
+                <div
+                  key={k}
+                  role="menuitemradio"
+                  aria-checked={k === deployType}
+                  className={k === deployType ? "current" : ""}
+                  onClick={() => {
+                    setDeployType(k);
+                    setDeployMenu(false);
+                  }}
+                >
+                  {k === deployType ? "● " : "○ "}
+                  {deployLabels[k]}
+                </div>
+              ))}
+            </div>
+          )}
+        </span>
       </header>
       <div className="main">
         <aside className="palette">
@@ -449,24 +709,103 @@ function Editor() {
               ))}
             </div>
           ))}
+          {subflows.length > 0 && (
+            <div className="category">
+              <div className="category-name">subflows</div>
+              {subflows.map((s) => (
+                <div
+                  key={s.id}
+                  className="palette-node"
+                  draggable
+                  data-type={"subflow:" + s.id}
+                  style={{ background: s.color ?? "#ddaa99" }}
+                  onDragStart={(e) => {
+                    e.dataTransfer.setData("application/x-sluice-node", "subflow:" + s.id);
+                    e.dataTransfer.effectAllowed = "move";
+                  }}
+                  onDoubleClick={() => setTab(s.id)}
+                  title="drag to add an instance; double-click to edit the template"
+                >
+                  {s.name ?? s.id}
+                </div>
+              ))}
+            </div>
+          )}
         </aside>
         <section className="workspace">
           <nav className="tabs">
             {M.tabs(doc).map((t) => (
-              <span key={t.id} className={"tab" + (t.id === tab ? " active" : "") + (t.disabled ? " disabled" : "")} onClick={() => setTab(t.id)} onDoubleClick={() => renameTab(t)}>
+              <span
+                key={t.id}
+                className={"tab" + (t.id === tab ? " active" : "") + (t.disabled ? " disabled" : "") + (t.type === "subflow" ? " subflow" : "") + (dragTab && dragTab !== t.id ? " drop-target" : "")}
+                data-id={t.id}
+                draggable
+                onDragStart={(e) => {
+                  e.dataTransfer.setData("application/x-sluice-tab", t.id);
+                  setDragTab(t.id);
+                }}
+                onDragEnd={() => setDragTab(undefined)}
+                onDragOver={(e) => dragTab && e.preventDefault()}
+                onDrop={(e) => {
+                  const id = e.dataTransfer.getData("application/x-sluice-tab");
+                  setDragTab(undefined);
+                  if (!id || id === t.id) return;
+                  const order = M.tabs(doc).map((x) => x.id);
+                  // Dropped on a tab to its right: go after it.
+                  const after = order.indexOf(id) < order.indexOf(t.id);
+                  setDoc((d) => M.moveTab(d, id, after ? order[order.indexOf(t.id) + 1] : t.id));
+                }}
+                onClick={() => setTab(t.id)}
+                onDoubleClick={() => renameTab(t)}
+                title={t.disabled ? "disabled flow" : undefined}
+              >
                 {t.type === "subflow" ? "⧉ " + (t.name ?? t.id) : t.label ?? t.id}
                 {t.id === tab && t.type === "tab" && (
-                  <button className="tab-close" title="delete flow" onClick={(e) => (e.stopPropagation(), deleteTab(t))}>
+                  <button
+                    className="tab-toggle"
+                    title={t.disabled ? "enable this flow" : "disable this flow"}
+                    aria-label={t.disabled ? "enable flow" : "disable flow"}
+                    onClick={(e) => (e.stopPropagation(), setDoc((d) => M.update(d, t.id, { disabled: !t.disabled })))}
+                  >
+                    {t.disabled ? "○" : "●"}
+                  </button>
+                )}
+                {t.id === tab && (
+                  <button className="tab-close" title={t.type === "subflow" ? "delete subflow" : "delete flow"} onClick={(e) => (e.stopPropagation(), deleteTab(t))}>
                     ×
                   </button>
                 )}
               </span>
             ))}
-            <button className="tab-add" onClick={addTab} title="add flow">
+            <button className="tab-add" onClick={addTab} title="add flow" aria-label="add flow">
               +
             </button>
           </nav>
-          <div className="canvas" onDragOver={(e) => (e.preventDefault(), (e.dataTransfer.dropEffect = "move"))} onDrop={onDrop}>
+          {subflow && (
+            <div className="subflow-bar">
+              <span>Subflow template</span>
+              <label>
+                inputs{" "}
+                <select value={(subflow.in ?? []).length} onChange={(e) => setDoc((d) => SF.setPorts(d, subflow.id, +e.target.value, (subflow.out ?? []).length))} aria-label="subflow inputs">
+                  <option value={0}>0</option>
+                  <option value={1}>1</option>
+                </select>
+              </label>
+              <label>
+                outputs{" "}
+                <input
+                  type="number"
+                  min={0}
+                  max={20}
+                  value={(subflow.out ?? []).length}
+                  onChange={(e) => setDoc((d) => SF.setPorts(d, subflow.id, (subflow.in ?? []).length, Math.max(0, Math.min(20, +e.target.value || 0))))}
+                  aria-label="subflow outputs"
+                />
+              </label>
+              <span className="muted">{doc.filter((n) => n.type === "subflow:" + subflow.id).length} instance(s)</span>
+            </div>
+          )}
+          <div className={"canvas" + (curTab?.disabled ? " flow-disabled" : "")} onDragOver={(e) => (e.preventDefault(), (e.dataTransfer.dropEffect = "move"))} onDrop={onDrop}>
             <ReactFlow
               nodes={nodes}
               edges={edges}
@@ -475,10 +814,11 @@ function Editor() {
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
               onConnect={onConnect}
-              onNodeDoubleClick={(_, n) => setEditing(n.id)}
+              onNodeDoubleClick={(_, n) => !SF.parsePortId(n.id) && setEditing(n.id)}
               deleteKeyCode={["Delete", "Backspace"]}
               selectionOnDrag
               panOnDrag={[1, 2]}
+              onlyRenderVisibleElements={nodes.length > 300}
               colorMode={theme === "dark" ? "dark" : "light"}
               fitView
               minZoom={0.1}
@@ -500,36 +840,26 @@ function Editor() {
             </button>
           </nav>
           {sidebar === "debug" ? (
-            <DebugSidebar messages={debug} nodeLabel={nodeLabel} onClear={() => setDebug([])} onSelect={(id) => setSelected(new Set([id]))} />
+            <DebugSidebar
+              messages={debug}
+              nodeLabel={nodeLabel}
+              nodeTab={(id) => byId.get(id)?.z}
+              tab={tab}
+              onClear={() => setDebug([])}
+              onSelect={(id) => setSelected(new Set([id]))}
+              onCopied={(w) => setNotice({ text: "Copied " + w })}
+            />
           ) : (
-            <div className="info">
-              {selNode ? (
-                <>
-                  <h3>{M.label(selNode, specs[selNode.type])}</h3>
-                  <p className="muted">
-                    {selNode.type} · {selNode.id}
-                  </p>
-                  {stats[selNode.id] && (
-                    <p>
-                      in {stats[selNode.id][0]} · out {stats[selNode.id][1]} · errors {stats[selNode.id][2]} · queued {stats[selNode.id][3]}
-                    </p>
-                  )}
-                  <div className="help">{specs[selNode.type]?.help ?? "No help for this node type."}</div>
-                </>
-              ) : (
-                <p className="muted">Select a node to see its help.</p>
-              )}
-              {problems.length > 0 && (
-                <div className="problems">
-                  <h4>Deploy problems</h4>
-                  {problems.map((p, i) => (
-                    <div key={i} className={p.severity}>
-                      {p.id && <a onClick={() => setSelected(new Set([p.id!]))}>{p.id}</a>} {p.property} {p.message}
-                    </div>
-                  ))}
-                </div>
-              )}
-            </div>
+            <InfoSidebar
+              node={selNode}
+              tab={curTab}
+              specs={specs}
+              stats={selNode ? stats[selNode.id] : undefined}
+              problems={problems}
+              problemOf={problemOf}
+              onSelect={(id) => pick({ id, type: "", label: "", where: "" })}
+              onToggleDisabled={(n) => toggleDisabled([n.id])}
+            />
           )}
         </aside>
       </div>
@@ -540,6 +870,8 @@ function Editor() {
           spec={specs[editNode.type]}
           specs={specs}
           doc={doc}
+          problem={problemOf.get(editNode.id)}
+          onOpenSubflow={editNode.type.startsWith("subflow:") && byId.has(editNode.type.slice(8)) ? () => (setEditing(undefined), setTab(editNode.type.slice(8))) : undefined}
           onCancel={() => setEditing(undefined)}
           onSave={(n) => {
             setDoc((d) => M.replace(d, n));
@@ -552,65 +884,24 @@ function Editor() {
           onAddConfig={(c) => setDoc((d) => [...d, c])}
         />
       )}
-      {importText !== undefined && (
+      {importOpen && (
         <ImportDialog
-          onCancel={() => setImportText(undefined)}
+          onCancel={() => setImportOpen(false)}
           onImport={(nodes) => {
             paste(nodes, 0);
-            setImportText(undefined);
+            setImportOpen(false);
           }}
         />
       )}
-      {exportText !== undefined && (
-        <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && setExportText(undefined)}>
-          <div className="dialog">
-            <header>Export (copied to the clipboard)</header>
-            <textarea className="json" readOnly value={exportText} />
-            <footer>
-              <span className="spacer" />
-              <button onClick={() => setExportText(undefined)}>Close</button>
-            </footer>
-          </div>
-        </div>
-      )}
-    </div>
-  );
-}
-
-function ImportDialog({ onImport, onCancel }: { onImport: (n: FlowNode[]) => void; onCancel: () => void }) {
-  const [text, setText] = useState("");
-  const [err, setErr] = useState("");
-  return (
-    <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onCancel()}>
-      <div className="dialog" role="dialog" aria-label="import">
-        <header>Import Node-RED flow JSON</header>
-        <textarea className="json" value={text} onChange={(e) => setText(e.target.value)} placeholder="paste flow JSON here" />
-        <input
-          type="file"
-          accept=".json,application/json"
-          onChange={async (e) => {
-            const f = e.target.files?.[0];
-            if (f) setText(await f.text());
-          }}
+      {exportOpen && <ExportDialog doc={doc} selection={selectionIds()} tab={tab} onClose={() => setExportOpen(false)} />}
+      {searchOpen && <SearchDialog doc={doc} specs={specs} tabLabel={tabLabel} onPick={pick} onClose={() => setSearchOpen(false)} />}
+      {conflict && (
+        <ConflictDialog
+          onCancel={() => (setConflict(false), setNotice({ text: "Deploy cancelled: the flows changed on the server", error: true }))}
+          onOverwrite={() => (setConflict(false), doDeploy({ force: true }))}
+          onMerge={merge}
         />
-        {err && <div className="error">{err}</div>}
-        <footer>
-          <span className="spacer" />
-          <button onClick={onCancel}>Cancel</button>
-          <button
-            className="primary"
-            onClick={() => {
-              try {
-                onImport(M.parseImport(text));
-              } catch (e: any) {
-                setErr(e.message);
-              }
-            }}
-          >
-            Import
-          </button>
-        </footer>
-      </div>
+      )}
     </div>
   );
 }

@@ -1,5 +1,7 @@
-// The debug sidebar: live messages with an expandable JSON tree.
+// The debug sidebar: live messages with an expandable JSON tree whose
+// entries can copy their path or value.
 import { useState } from "react";
+import { copyText } from "./clipboard";
 
 export interface DebugMsg {
   seq: number;
@@ -13,31 +15,59 @@ export interface DebugMsg {
   msg: any;
 }
 
-function Tree({ value, name, depth = 0 }: { value: any; name?: string; depth?: number }) {
+// childPath appends a key as RED.util property paths write it.
+export function childPath(base: string, key: string, isIndex: boolean): string {
+  if (isIndex) return `${base}[${key}]`;
+  if (/^[A-Za-z_$][\w$]*$/.test(key)) return base ? `${base}.${key}` : key;
+  return `${base}[${JSON.stringify(key)}]`;
+}
+
+function CopyButtons({ path, value, onCopied }: { path: string; value: any; onCopied: (what: string) => void }) {
+  return (
+    <span className="tree-tools">
+      <button className="small" title="copy path" aria-label="copy path" onClick={(e) => (e.stopPropagation(), copyText(path).then(() => onCopied("path " + path)))}>
+        path
+      </button>
+      <button
+        className="small"
+        title="copy value"
+        aria-label="copy value"
+        onClick={(e) => (e.stopPropagation(), copyText(typeof value === "string" ? value : JSON.stringify(value, null, 2) ?? "undefined").then(() => onCopied("value")))}
+      >
+        value
+      </button>
+    </span>
+  );
+}
+
+function Tree({ value, name, path, depth = 0, onCopied }: { value: any; name?: string; path: string; depth?: number; onCopied: (w: string) => void }) {
   const [open, setOpen] = useState(depth < 1);
   const isObj = value !== null && typeof value === "object";
   const key = name !== undefined ? <span className="tree-key">{name}: </span> : null;
   if (!isObj) {
     const cls = "tree-val " + (typeof value === "string" ? "str" : typeof value);
     return (
-      <div className="tree-leaf">
+      <div className="tree-leaf tree-row" data-path={path}>
         {key}
         <span className={cls}>{typeof value === "string" ? JSON.stringify(value) : String(value)}</span>
+        <CopyButtons path={path} value={value} onCopied={onCopied} />
       </div>
     );
   }
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-  const summary = Array.isArray(value) ? `array[${value.length}]` : `{${Object.keys(value).slice(0, 4).join(", ")}${Object.keys(value).length > 4 ? ", …" : ""}}`;
+  const isArr = Array.isArray(value);
+  const entries = isArr ? value.map((v: any, i: number) => [String(i), v] as const) : Object.entries(value);
+  const summary = isArr ? `array[${value.length}]` : `{${Object.keys(value).slice(0, 4).join(", ")}${Object.keys(value).length > 4 ? ", …" : ""}}`;
   return (
     <div className="tree-node">
-      <span className="tree-toggle" onClick={() => setOpen(!open)}>
+      <span className="tree-toggle tree-row" data-path={path} onClick={() => setOpen(!open)}>
         {open ? "▾" : "▸"} {key}
         <span className="muted">{summary}</span>
+        <CopyButtons path={path} value={value} onCopied={onCopied} />
       </span>
       {open && (
         <div className="tree-children">
           {entries.map(([k, v]) => (
-            <Tree key={k} name={k} value={v} depth={depth + 1} />
+            <Tree key={k} name={k} value={v} path={childPath(path, k, isArr)} depth={depth + 1} onCopied={onCopied} />
           ))}
         </div>
       )}
@@ -45,15 +75,32 @@ function Tree({ value, name, depth = 0 }: { value: any; name?: string; depth?: n
   );
 }
 
-export function DebugSidebar({ messages, nodeLabel, onClear, onSelect }: { messages: DebugMsg[]; nodeLabel: (id: string) => string; onClear: () => void; onSelect: (id: string) => void }) {
+export function DebugSidebar({
+  messages,
+  nodeLabel,
+  nodeTab,
+  tab,
+  onClear,
+  onSelect,
+  onCopied,
+}: {
+  messages: DebugMsg[];
+  nodeLabel: (id: string) => string;
+  nodeTab: (id: string) => string | undefined;
+  tab: string;
+  onClear: () => void;
+  onSelect: (id: string) => void;
+  onCopied: (what: string) => void;
+}) {
   const [filter, setFilter] = useState("");
   const ids = [...new Set(messages.map((m) => m.id))];
-  const shown = filter ? messages.filter((m) => m.id === filter) : messages;
+  const shown = filter === "@tab" ? messages.filter((m) => (m.z ?? nodeTab(m.id)) === tab) : filter ? messages.filter((m) => m.id === filter) : messages;
   return (
     <div className="debug">
       <div className="debug-bar">
-        <select value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter by node">
+        <select value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter debug messages">
           <option value="">all nodes</option>
+          <option value="@tab">current flow</option>
           {ids.map((id) => (
             <option key={id} value={id}>
               {nodeLabel(id)}
@@ -80,7 +127,7 @@ export function DebugSidebar({ messages, nodeLabel, onClear, onSelect }: { messa
               </span>
             </div>
             <div className="debug-value">
-              <Tree value={m.format === "undefined" ? undefined : m.msg} />
+              <Tree value={m.format === "undefined" ? undefined : m.msg} path={m.property ?? ""} onCopied={onCopied} />
             </div>
           </div>
         ))}

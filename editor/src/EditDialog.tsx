@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { CodeEditor } from "./CodeEditor";
 import { TypedInput } from "./TypedInput";
+import { renderMarkdown } from "./help";
 import { configNodes, createNode, label, setOutputs, type FlowNode, type NodeSpec, type PropSpec, type Specs } from "./model";
 
 const codeProps = new Set(["func", "initialize", "finalize", "template"]);
@@ -105,6 +106,8 @@ export function EditDialog({
   onCancel,
   onDelete,
   onAddConfig,
+  problem,
+  onOpenSubflow,
 }: {
   node: FlowNode;
   spec?: NodeSpec;
@@ -114,6 +117,8 @@ export function EditDialog({
   onCancel: () => void;
   onDelete: () => void;
   onAddConfig: (n: FlowNode) => void;
+  problem?: string;
+  onOpenSubflow?: () => void;
 }) {
   const [n, setN] = useState<FlowNode>(() => structuredClone(node));
   const rules = ruleEditors[node.type];
@@ -224,8 +229,18 @@ export function EditDialog({
           Edit {node.type} node <span className="muted">{node.id}</span>
         </header>
         <div className="dialog-body">
-          {!spec && <p className="warning">Unknown node type “{node.type}”: its properties are kept as they are.</p>}
-          {!hasName && spec && (
+          {problem && (
+            <p className="error problem" role="alert">
+              {problem}
+            </p>
+          )}
+          {!spec && !onOpenSubflow && <p className="warning">Unknown node type “{node.type}”: its properties are kept as they are.</p>}
+          {onOpenSubflow && (
+            <p>
+              <button onClick={onOpenSubflow}>Edit subflow template</button>
+            </p>
+          )}
+          {!hasName && (spec || onOpenSubflow) && (
             <label className="field">
               <span className="field-name">name</span>
               <input value={n.name ?? ""} onChange={(e) => set("name", e.target.value)} />
@@ -244,7 +259,7 @@ export function EditDialog({
               <input type="checkbox" checked={!n.d} onChange={(e) => set("d", e.target.checked ? undefined : true)} />
             </label>
           )}
-          {spec?.help && <div className="help">{spec.help}</div>}
+          {spec?.help && <div className="help markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(spec.help) }} />}
         </div>
         <footer>
           <button className="danger" onClick={onDelete}>

@@ -88,3 +88,15 @@ export function JunctionBox() {
     </div>
   );
 }
+
+// A subflow template's input or output port, drawn on the template's tab.
+export function PortBox({ data, selected }: NodeProps) {
+  const d = data as { kind: "in" | "out"; label: string };
+  return (
+    <div className={"nr-sfport" + (selected ? " selected" : "")} data-port={d.kind}>
+      {d.kind === "out" && <Handle type="target" position={Position.Left} id="in" className="nr-port" />}
+      <span>{d.label}</span>
+      {d.kind === "in" && <Handle type="source" position={Position.Right} id="o0" className="nr-port" />}
+    </div>
+  );
+}

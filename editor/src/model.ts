@@ -154,6 +154,10 @@ export function remove(doc: FlowNode[], ids: Set<string>): FlowNode[] {
       if (Array.isArray(n.nodes) && n.type === "group" && n.nodes.some((t: string) => ids.has(t))) {
         out = { ...out, nodes: n.nodes.filter((t: string) => !ids.has(t)) };
       }
+      if (n.g && ids.has(n.g)) {
+        out = { ...out };
+        delete out.g;
+      }
       return out;
     });
 }
@@ -284,4 +288,18 @@ export function categories(specs: NodeSpec[], filter: string): [string, NodeSpec
     const ia = order.indexOf(a[0]), ib = order.indexOf(b[0]);
     return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a[0].localeCompare(b[0]);
   });
+}
+
+// moveTab puts a tab (or subflow) before another in the document, which
+// is the order the tab bar shows; before undefined moves it to the end.
+export function moveTab(doc: FlowNode[], id: string, before?: string): FlowNode[] {
+  const t = doc.find((n) => n.id === id);
+  if (!t || id === before) return doc;
+  const rest = doc.filter((n) => n.id !== id);
+  const at = before ? rest.findIndex((n) => n.id === before) : -1;
+  if (at < 0) {
+    const lastTab = rest.reduce((i, n, j) => (isTab(n) ? j : i), -1);
+    rest.splice(lastTab + 1, 0, t);
+  } else rest.splice(at, 0, t);
+  return rest;
 }
