@@ -126,7 +126,7 @@ func TestDynamicSubscriptions(t *testing.T) {
 	}
 	h.inject("dyn", `{"action":"connect","broker":{"clientid":"forced","force":true}}`)
 	h.next("sinkDone", 5*time.Second)
-	if !strings.Contains(m.log.String(), "forced") {
+	if !strings.Contains(m.Log(), "forced") {
 		t.Logf("mosquitto log does not show the new client id (logging may be off)")
 	}
 }

@@ -181,7 +181,7 @@ func TestBrokerRestart(t *testing.T) {
 	deadline := time.After(20 * time.Second)
 	for len(seen) < n {
 		select {
-		case l, ok := <-rx.lines:
+		case l, ok := <-rx.Lines:
 			if !ok {
 				t.Fatal("mosquitto_sub ended")
 			}
