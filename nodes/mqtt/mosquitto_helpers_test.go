@@ -35,7 +35,9 @@ type subscriber struct{ *testpeer.Subscriber }
 func (s subscriber) next(within time.Duration) string { return s.Next(within) }
 func (s subscriber) none(d time.Duration)             { s.None(d) }
 
-func tool(t testing.TB, name string) string { return testpeer.Tool(t, name, "mosquitto mosquitto-clients") }
+func tool(t testing.TB, name string) string {
+	return testpeer.Tool(t, name, "mosquitto mosquitto-clients")
+}
 
 var (
 	freePort = testpeer.FreePort
