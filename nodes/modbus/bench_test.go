@@ -78,7 +78,7 @@ func BenchmarkFlexGetterNode(b *testing.B) {
 	port := freePort(b)
 	startDevice(b, port, 0)
 	h := run(b, port, "", `{"id":"fg","z":"t1","type":"modbus-flex-getter","server":"mb","wires":[["sink1"],[]]}`)
-	defer h.e.Close(context.Background())
+	defer h.E.Close(context.Background())
 	h.waitStatus("fg", "green/dot/connected", 5*time.Second)
 	const window = 64
 	b.ResetTimer()

@@ -3,18 +3,17 @@
 package modbus
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/flowrig"
 	_ "github.com/sluicehq/sluice/nodes/core" // catch
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/msg"
@@ -121,103 +120,40 @@ func (d *device) stop() {
 	d.cmd = nil
 }
 
-type harness struct {
-	t testing.TB
-	e *engine.Engine
-
-	mu     sync.Mutex
-	msgs   map[string]chan *msg.Object
-	status map[string]chan string
-}
-
-func (h *harness) sink(id string) chan *msg.Object {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.msgs[id] == nil {
-		h.msgs[id] = make(chan *msg.Object, 10000)
-	}
-	return h.msgs[id]
-}
-
-func (h *harness) statuses(id string) chan string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.status[id] == nil {
-		h.status[id] = make(chan string, 10000)
-	}
-	return h.status[id]
-}
+type harness struct{ *flowrig.Rig }
 
 // run deploys nodes (JSON objects without the tab) next to a modbus-client
 // "mb" for the device's port; messages reaching ids starting "sink" are kept.
 func run(t testing.TB, port int, clientExtra string, nodes ...string) *harness {
 	t.Helper()
-	e, err := engine.New(engine.Options{UserDir: t.TempDir(), CloseTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, e: e, msgs: map[string]chan *msg.Object{}, status: map[string]chan string{}}
-	e.OnReceive(func(id string, m *msg.Msg) {
-		if strings.HasPrefix(id, "sink") {
-			h.sink(id) <- m.Object.Clone()
-		}
-	})
-	e.Subscribe(func(ev engine.Event) {
-		if ev.Kind == "status" && ev.Status != nil {
-			h.statuses(ev.ID) <- ev.Status.Fill + "/" + ev.Status.Shape + "/" + ev.Status.Text
-		}
-	})
-	t.Cleanup(func() { _ = e.Close(context.Background()) })
+	h := &harness{flowrig.New(t, engine.Options{CloseTimeout: 5 * time.Second})}
 	all := []string{`{"id":"t1","type":"tab"}`,
 		fmt.Sprintf(`{"id":"mb","type":"modbus-client","clienttype":"tcp","tcpHost":"127.0.0.1","tcpPort":"%d","unit_id":1,"clientTimeout":1000,"reconnectTimeout":200%s}`, port, clientExtra),
 		`{"id":"sink1","type":"mbtest-sink","z":"t1"}`, `{"id":"sink2","type":"mbtest-sink","z":"t1"}`,
 		`{"id":"sinkErr","type":"mbtest-sink","z":"t1"}`,
 		`{"id":"catch","type":"catch","z":"t1","scope":null,"wires":[["sinkErr"]]}`}
 	all = append(all, nodes...)
-	if err := e.Deploy([]byte("[" + strings.Join(all, ",") + "]")); err != nil {
-		t.Fatal(err)
-	}
-	h.e = e
+	h.Deploy("[" + strings.Join(all, ",") + "]")
 	return h
 }
 
+func (h *harness) sink(id string) chan *msg.Object { return h.Sink(id) }
+
 func (h *harness) next(id string, within time.Duration) *msg.Object {
-	h.t.Helper()
-	select {
-	case m := <-h.sink(id):
-		return m
-	case <-time.After(within):
-		h.t.Fatalf("no message reached %s within %v", id, within)
-	}
-	return nil
+	h.T.Helper()
+	return h.Next(id, within)
 }
 
+// waitStatus waits for a status of id whose "fill/shape/text" starts with
+// prefix.
 func (h *harness) waitStatus(id, prefix string, within time.Duration) {
-	h.t.Helper()
-	deadline := time.After(within)
-	var seen []string
-	for {
-		select {
-		case s := <-h.statuses(id):
-			if strings.HasPrefix(s, prefix) {
-				return
-			}
-			seen = append(seen, s)
-		case <-deadline:
-			h.t.Fatalf("node %s never showed %q; saw %q", id, prefix, seen)
-		}
-	}
+	h.T.Helper()
+	h.WaitStatus(id, prefix, within, func(s node.Status) bool { return strings.HasPrefix(flowrig.String(s), prefix) })
 }
 
 func (h *harness) inject(id, body string) {
-	h.t.Helper()
-	v, err := msg.UnmarshalString(body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.e.Inject(id, msg.Wrap(v.(*msg.Object))); err != nil {
-		h.t.Fatal(err)
-	}
+	h.T.Helper()
+	h.Inject(id, body)
 }
 
 func js(v any) string { return string(msg.Marshal(v)) }

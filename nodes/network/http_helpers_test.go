@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -104,42 +103,14 @@ func newHTTPHarness(t *testing.T, flow string, settings mapSettings) *httpHarnes
 	if settings != nil {
 		opts.Settings = settings
 	}
-	e, err := engine.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, e: e, msgs: map[string]chan *msg.Object{}, status: map[string]chan string{}}
-	e.OnReceive(func(id string, m *msg.Msg) {
-		if strings.HasPrefix(id, "sink") {
-			h.sink(id) <- m.Object.Clone()
-		}
-	})
-	e.Subscribe(func(ev engine.Event) {
-		if ev.Kind == "status" && ev.Status != nil {
-			s := *ev.Status
-			h.statuses(ev.ID) <- s.Fill + "/" + s.Shape + "/" + s.Text
-		}
-	})
-	var handler http.Handler = e.HTTP().(http.Handler)
-	if root, ok := settings["httpNodeRoot"].(string); ok && strings.Trim(root, "/") != "" {
-		handler = http.StripPrefix("/"+strings.Trim(root, "/"), handler)
-	}
-	h.srv = httptest.NewServer(handler)
-	t.Cleanup(func() {
-		_ = e.Close(context.Background())
-		h.srv.Close()
-	})
-	if flow != "" {
-		if err := e.Deploy([]byte(flow)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root, _ := settings["httpNodeRoot"].(string)
+	h := startHarness(t, flow, opts, root)
 	return &httpHarness{harness: h, logs: tap.lines}
 }
 
 // waitLog waits for a log line of a node containing text.
 func (h *httpHarness) waitLog(nodeID, text string) logLine {
-	h.t.Helper()
+	h.T.Helper()
 	deadline := time.After(5 * time.Second)
 	var seen []string
 	for {
@@ -150,7 +121,7 @@ func (h *httpHarness) waitLog(nodeID, text string) logLine {
 			}
 			seen = append(seen, l.node+": "+l.text)
 		case <-deadline:
-			h.t.Fatalf("node %s never logged %q; saw %q", nodeID, text, seen)
+			h.T.Fatalf("node %s never logged %q; saw %q", nodeID, text, seen)
 		}
 	}
 }
@@ -163,14 +134,14 @@ type response struct {
 }
 
 func (h *httpHarness) do(method, path, ctype, body string, hdr ...string) response {
-	h.t.Helper()
+	h.T.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, h.srv.URL+path, rd)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -182,12 +153,12 @@ func (h *httpHarness) do(method, path, ctype, body string, hdr ...string) respon
 	defer cancel()
 	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
 	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
+		h.T.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return response{resp.StatusCode, resp.Header, string(b)}
 }
@@ -198,5 +169,5 @@ func deployWithCreds(h *httpHarness, flowJSON string, creds map[string]map[strin
 	if err != nil {
 		return err
 	}
-	return h.e.DeploySet(set, creds)
+	return h.E.DeploySet(set, creds)
 }

@@ -245,7 +245,7 @@ func TestHTTPInSharedPathAndRedeploy(t *testing.T) {
 	if r := h.do("GET", "/same", "", ""); r.body != "a" {
 		t.Fatalf("first route should answer: %q", r.body)
 	}
-	if err := h.e.Deploy([]byte(flow(false))); err != nil {
+	if err := h.E.Deploy([]byte(flow(false))); err != nil {
 		t.Fatal(err)
 	}
 	if r := h.do("GET", "/same", "", ""); r.body != "b" {
@@ -263,7 +263,7 @@ func TestHTTPInStopAnswers503(t *testing.T) {
 	done := make(chan response, 1)
 	go func() { done <- h.do("GET", "/hold", "", "") }()
 	<-got
-	if err := h.e.Deploy([]byte(`[]`)); err != nil {
+	if err := h.E.Deploy([]byte(`[]`)); err != nil {
 		t.Fatal(err)
 	}
 	select {

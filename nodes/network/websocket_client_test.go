@@ -169,7 +169,7 @@ func TestClientTLS(t *testing.T) {
 	p := newPeer(t, "", true, nil)
 	url := p.url("/secure") // wss://
 	h := newHarness(t, "")
-	err := h.e.Deploy([]byte(strings.Replace(clientFlow(url, ""), `"tls":""`, `"tls":"gone"`, 1)))
+	err := h.E.Deploy([]byte(strings.Replace(clientFlow(url, ""), `"tls":""`, `"tls":"gone"`, 1)))
 	if err == nil || !strings.Contains(err.Error(), `node C (websocket-client)`) || !strings.Contains(err.Error(), `tls-config node "gone" is not deployed`) {
 		t.Fatalf("want an error for the missing tls-config node, got %v", err)
 	}
@@ -178,7 +178,7 @@ func TestClientTLS(t *testing.T) {
 	}
 	flow := strings.Replace(clientFlow(url, ""), `"tls":""`, `"tls":"T"`, 1)
 	flow = strings.Replace(flow, `{"id":"tab"`, `{"id":"T","type":"tls-config"},{"id":"tab"`, 1)
-	if err := h.e.Deploy([]byte(flow)); err != nil {
+	if err := h.E.Deploy([]byte(flow)); err != nil {
 		t.Fatal(err)
 	}
 	srv := p.accept()

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/sluicehq/sluice/internal/flowrig"
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
@@ -52,31 +52,8 @@ func init() {
 }
 
 type harness struct {
-	t   *testing.T
-	e   *engine.Engine
+	*flowrig.Rig
 	srv *httptest.Server
-
-	mu     sync.Mutex
-	msgs   map[string]chan *msg.Object
-	status map[string]chan string
-}
-
-func (h *harness) sink(id string) chan *msg.Object {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.msgs[id] == nil {
-		h.msgs[id] = make(chan *msg.Object, 1000)
-	}
-	return h.msgs[id]
-}
-
-func (h *harness) statuses(id string) chan string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.status[id] == nil {
-		h.status[id] = make(chan string, 1000)
-	}
-	return h.status[id]
 }
 
 // newHarness runs an engine with the node router served on 127.0.0.1.
@@ -84,92 +61,62 @@ func (h *harness) statuses(id string) chan string {
 // change are recorded. An empty flow deploys nothing.
 func newHarness(t *testing.T, flow string) *harness {
 	t.Helper()
-	e, err := engine.New(engine.Options{UserDir: t.TempDir(), CloseTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
+	return startHarness(t, flow, engine.Options{CloseTimeout: 5 * time.Second}, "")
+}
+
+// startHarness is newHarness with engine options and the httpNodeRoot the
+// router is served under.
+func startHarness(t *testing.T, flow string, o engine.Options, root string) *harness {
+	t.Helper()
+	h := &harness{Rig: flowrig.New(t, o)}
+	var handler http.Handler = h.E.HTTP().(http.Handler)
+	if root = strings.Trim(root, "/"); root != "" {
+		handler = http.StripPrefix("/"+root, handler)
 	}
-	h := &harness{t: t, e: e, msgs: map[string]chan *msg.Object{}, status: map[string]chan string{}}
-	e.OnReceive(func(id string, m *msg.Msg) {
-		if strings.HasPrefix(id, "sink") {
-			h.sink(id) <- m.Object.Clone()
-		}
-	})
-	e.Subscribe(func(ev engine.Event) {
-		if ev.Kind == "status" && ev.Status != nil {
-			s := *ev.Status
-			h.statuses(ev.ID) <- s.Fill + "/" + s.Shape + "/" + s.Text
-		}
-	})
-	h.srv = httptest.NewServer(e.HTTP().(http.Handler))
-	t.Cleanup(func() {
-		_ = e.Close(context.Background())
-		h.srv.Close()
-	})
+	h.srv = httptest.NewServer(handler)
+	t.Cleanup(h.srv.Close)
 	if flow != "" {
-		if err := e.Deploy([]byte(flow)); err != nil {
-			t.Fatal(err)
-		}
+		h.Deploy(flow)
 	}
 	return h
 }
+
+func (h *harness) sink(id string) chan *msg.Object { return h.Sink(id) }
 
 func (h *harness) url(path string) string {
 	return "ws" + strings.TrimPrefix(h.srv.URL, "http") + path
 }
 
 func (h *harness) dial(path string) *conn {
-	h.t.Helper()
+	h.T.Helper()
 	c, resp, err := websocket.DefaultDialer.Dial(h.url(path), nil)
 	if err != nil {
 		status := ""
 		if resp != nil {
 			status = resp.Status
 		}
-		h.t.Fatalf("dial %s: %v %s", path, err, status)
+		h.T.Fatalf("dial %s: %v %s", path, err, status)
 	}
-	h.t.Cleanup(func() { _ = c.Close() })
+	h.T.Cleanup(func() { _ = c.Close() })
 	return watch(c)
 }
 
 // next waits for the next message at a sink.
 func (h *harness) next(id string) *msg.Object {
-	h.t.Helper()
-	select {
-	case m := <-h.sink(id):
-		return m
-	case <-time.After(5 * time.Second):
-		h.t.Fatalf("no message reached %s", id)
-	}
-	return nil
+	h.T.Helper()
+	return h.Next(id, 5*time.Second)
 }
 
-// waitStatus waits until node id shows want, skipping earlier states.
+// waitStatus waits until node id shows want ("fill/shape/text"), skipping
+// earlier states.
 func (h *harness) waitStatus(id, want string, within time.Duration) {
-	h.t.Helper()
-	deadline := time.After(within)
-	var seen []string
-	for {
-		select {
-		case s := <-h.statuses(id):
-			if s == want {
-				return
-			}
-			seen = append(seen, s)
-		case <-deadline:
-			h.t.Fatalf("node %s never showed %q; saw %q", id, want, seen)
-		}
-	}
+	h.T.Helper()
+	h.WaitStatus(id, want, within, func(s node.Status) bool { return flowrig.String(s) == want })
 }
 
 func (h *harness) inject(id, body string) {
-	h.t.Helper()
-	v, err := msg.UnmarshalString(body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.e.Inject(id, msg.Wrap(v.(*msg.Object))); err != nil {
-		h.t.Fatal(err)
-	}
+	h.T.Helper()
+	h.Inject(id, body)
 }
 
 type frame struct {

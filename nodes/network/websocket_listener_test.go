@@ -190,7 +190,7 @@ func TestListenerStatusFollowsConnections(t *testing.T) {
 
 func TestListenerPathConflictIsAnError(t *testing.T) {
 	h := newHarness(t, "")
-	err := h.e.Deploy([]byte(`[
+	err := h.E.Deploy([]byte(`[
 	 {"id":"tab","type":"tab","label":"T"},
 	 {"id":"L1","type":"websocket-listener","path":"/dup","wholemsg":"false"},
 	 {"id":"L2","type":"websocket-listener","path":"dup","wholemsg":"false"},
@@ -212,7 +212,7 @@ func TestCloseRemovesTheRouteAndDropsClients(t *testing.T) {
 	h := newHarness(t, echoFlow)
 	c := h.dial("/ws/echo")
 	h.waitStatus("in", "green/dot/connected 1", 5*time.Second)
-	if err := h.e.Stop(context.Background()); err != nil {
+	if err := h.E.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ended(t, c)
@@ -221,7 +221,7 @@ func TestCloseRemovesTheRouteAndDropsClients(t *testing.T) {
 		t.Fatalf("dial after stop: %v %v", err, resp)
 	}
 	// The path is free for the next deploy.
-	if err := h.e.Deploy([]byte(echoFlow)); err != nil {
+	if err := h.E.Deploy([]byte(echoFlow)); err != nil {
 		t.Fatal(err)
 	}
 	c2 := h.dial("/ws/echo")
@@ -246,11 +246,11 @@ func TestListenerAnswersWithTheFirstSubprotocol(t *testing.T) {
 
 func TestMissingConfigNodeFailsTheStart(t *testing.T) {
 	h := newHarness(t, "")
-	err := h.e.Deploy([]byte(`[{"id":"tab","type":"tab"},{"id":"in","type":"websocket in","z":"tab","server":"nope","client":""}]`))
+	err := h.E.Deploy([]byte(`[{"id":"tab","type":"tab"},{"id":"in","type":"websocket in","z":"tab","server":"nope","client":""}]`))
 	if err == nil || !strings.Contains(err.Error(), `node in (websocket in)`) || !strings.Contains(err.Error(), `"nope"`) {
 		t.Fatalf("got %v", err)
 	}
-	err = h.e.Deploy([]byte(`[{"id":"tab","type":"tab"},{"id":"out","type":"websocket out","z":"tab","server":"","client":""}]`))
+	err = h.E.Deploy([]byte(`[{"id":"tab","type":"tab"},{"id":"out","type":"websocket out","z":"tab","server":"","client":""}]`))
 	if err == nil || !strings.Contains(err.Error(), "missing server configuration") {
 		t.Fatalf("got %v", err)
 	}
@@ -282,7 +282,7 @@ func TestRoleFollowsThePath(t *testing.T) {
 	 {"id":"sin2","type":"websocket in","z":"tab","client":"S","wires":[["sink3"]]},
 	 {"id":"cout","type":"websocket out","z":"tab","server":"C"},
 	 {"id":"sink1","type":"wstest-sink","z":"tab"},{"id":"sink2","type":"wstest-sink","z":"tab"},{"id":"sink3","type":"wstest-sink","z":"tab"}]`
-	if err := h.e.Deploy([]byte(flow)); err != nil {
+	if err := h.E.Deploy([]byte(flow)); err != nil {
 		t.Fatal(err)
 	}
 	h.waitStatus("sin", "green/dot/connected 1", 5*time.Second)
