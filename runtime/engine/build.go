@@ -24,6 +24,11 @@ type deployment struct {
 	// extra wires added by subflow output ports: instance → port → targets.
 	extra     map[*instance]map[int][]*instance
 	lateWires []lateWire
+	// prev and restart drive a "nodes" or "flows" deploy: instances whose
+	// root is not in restart take over from prev's (see adopt); restart
+	// nil restarts everything.
+	prev    *deployment
+	restart map[string]bool
 }
 
 func (e *Engine) newDeployment(set *flow.Set, creds map[string]map[string]string) *deployment {
@@ -160,7 +165,7 @@ func (d *deployment) instantiate(def *flow.Def, scope *flowScope, prefix string)
 	}
 	in := &instance{
 		d: d, def: def, id: id, alias: def.ID, typ: def.Type, name: def.Name, flow: scope, spec: spec,
-		creds: d.creds[def.ID], stopping: d.eng.stopCh(),
+		creds: d.creds[def.ID],
 	}
 	if def.G != "" && scope.groups != nil {
 		in.group = scope.groups[def.G]
@@ -191,6 +196,16 @@ func (d *deployment) instantiate(def *flow.Def, scope *flowScope, prefix string)
 		}
 	}
 	cfg := &node.Config{Raw: raw, Creds: in.creds, Env: func(n string) (any, bool) { return d.env(in, n) }}
+	if o := d.adopt(in, rootOf(def.ID, scope)); o != nil {
+		in.node = o.node
+		in.input, _ = o.node.(node.Inputter)
+		in.deferred = o.deferred
+		scope.nodes[def.ID] = in
+		d.nodes[id] = in
+		d.order = append(d.order, in)
+		d.register(in, def, scope)
+		return in
+	}
 	n, err := func() (n node.Node, err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -209,6 +224,12 @@ func (d *deployment) instantiate(def *flow.Def, scope *flowScope, prefix string)
 	scope.nodes[def.ID] = in
 	d.nodes[id] = in
 	d.order = append(d.order, in)
+	d.register(in, def, scope)
+	return in
+}
+
+// register lists catch, status and complete nodes with their scope.
+func (d *deployment) register(in *instance, def *flow.Def, scope *flowScope) {
 	switch def.Type {
 	case "catch":
 		scope.catchers = append(scope.catchers, in)
@@ -223,7 +244,6 @@ func (d *deployment) instantiate(def *flow.Def, scope *flowScope, prefix string)
 			}
 		}
 	}
-	return in
 }
 
 func problemOf(def *flow.Def, err error) node.Problem {
@@ -260,7 +280,7 @@ func (d *deployment) expandSubflow(def *flow.Def, parent *flowScope, depth int) 
 		id = parent.id + "-" + def.ID
 	}
 	name := def.Name
-	port := &instance{d: d, def: def, id: id, alias: def.ID, typ: def.Type, name: name, flow: parent, stopping: d.eng.stopCh(), creds: d.creds[def.ID]}
+	port := &instance{d: d, def: def, id: id, alias: def.ID, typ: def.Type, name: name, flow: parent, creds: d.creds[def.ID]}
 	if def.G != "" && parent.groups != nil {
 		port.group = parent.groups[def.G]
 	}
@@ -305,7 +325,7 @@ func (d *deployment) expandSubflow(def *flow.Def, parent *flowScope, depth int) 
 	// instance's own wires in the parent flow.
 	outs := asList(sf.Raw.Value("out"))
 	for k := range outs {
-		op := &instance{d: d, def: def, id: fmt.Sprintf("%s:out%d", id, k), alias: def.ID, typ: def.Type, name: name, flow: parent, stopping: d.eng.stopCh(), log: port.log, path: port.path}
+		op := &instance{d: d, def: def, id: fmt.Sprintf("%s:out%d", id, k), alias: def.ID, typ: def.Type, name: name, flow: parent, log: port.log, path: port.path}
 		var targets []*instance
 		if k < len(def.Wires) {
 			for _, tid := range def.Wires[k] {
@@ -344,7 +364,7 @@ func (d *deployment) expandSubflow(def *flow.Def, parent *flowScope, depth int) 
 	// Status port: messages arriving there set the instance's status.
 	if st, ok := sf.Raw.Value("status").(*msg.Object); ok {
 		scope.statusPort = true
-		sp := &instance{d: d, def: def, id: id + ":status", alias: def.ID, typ: def.Type, name: name, flow: parent, stopping: d.eng.stopCh(), log: port.log, path: port.path}
+		sp := &instance{d: d, def: def, id: id + ":status", alias: def.ID, typ: def.Type, name: name, flow: parent, log: port.log, path: port.path}
 		sp.passthrough = func(m *msg.Msg) { port.Status(statusOf(m)) }
 		d.nodes[sp.id] = sp
 		d.order = append(d.order, sp)

@@ -60,12 +60,14 @@ type Engine struct {
 	hooks    atomic.Pointer[[]func(string, *msg.Msg)]
 	router   node.Router
 
-	mu       sync.Mutex
-	cur      *deployment
-	stopping chan struct{}
-	deploys  atomic.Int64
-	started  time.Time
-	state    string
+	mu  sync.Mutex
+	cur *deployment
+	// last is the last set deployed, for Restart after Stop.
+	last      *flow.Set
+	lastCreds map[string]map[string]string
+	deploys   atomic.Int64
+	started   time.Time
+	state     string
 }
 
 // New returns an engine with nothing deployed.
@@ -116,8 +118,6 @@ func (e *Engine) OnReceive(h func(nodeID string, m *msg.Msg)) {
 		}
 	}
 }
-
-func (e *Engine) stopCh() chan struct{} { return e.stopping }
 
 func (e *Engine) setting(name string) (any, bool) {
 	if e.opts.Settings == nil {
@@ -189,63 +189,10 @@ func (e *Engine) Deploy(flowJSON []byte) error {
 	return e.DeploySet(set, nil)
 }
 
-// DeploySet is Deploy for a parsed set with its credentials.
+// DeploySet is Deploy for a parsed set with its credentials: a full
+// deploy (see Redeploy).
 func (e *Engine) DeploySet(set *flow.Set, creds map[string]map[string]string) error {
-	ps := set.Validate(flow.ValidateOptions{Exclude: e.excludes()})
-	if len(flow.Errors(ps)) > 0 {
-		flow.SortProblems(ps, set)
-		return &flow.LoadError{Problems: ps}
-	}
-	for _, p := range ps {
-		e.log.Warn(p.Message, "node", p.ID, "type", p.Type, "property", p.Property, "code", p.Code)
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	stop := make(chan struct{})
-	prevStop := e.stopping
-	e.stopping = stop
-	d := e.newDeployment(set, creds)
-	d.build()
-	if len(flow.Errors(d.problems)) > 0 {
-		e.stopping = prevStop
-		ps = append(ps, d.problems...)
-		flow.SortProblems(ps, set)
-		return &flow.LoadError{Problems: ps}
-	}
-	if e.cur != nil {
-		e.stopLocked(context.Background(), e.cur, prevStop)
-	}
-	e.cur = d
-	e.deploys.Add(1)
-	e.state = "starting"
-	for _, in := range d.order {
-		in.start()
-	}
-	var startErr []error
-	for _, in := range d.order {
-		if s, ok := in.node.(node.Starter); ok {
-			if err := s.Start(in); err != nil {
-				in.log.Error("node failed to start", "err", err)
-				startErr = append(startErr, fmt.Errorf("node %s (%s): %w", in.alias, in.typ, err))
-			}
-		}
-	}
-	active := make([]string, 0, len(d.order)+len(d.flows))
-	for id := range d.flows {
-		active = append(active, id)
-	}
-	for _, in := range d.order {
-		// Clean keeps a node's context when its owner id is listed.
-		active = append(active, in.alias, in.id)
-	}
-	if err := e.opts.Contexts.Clean(active); err != nil {
-		e.log.Warn("context clean-up failed", "err", err)
-	}
-	e.state = "started"
-	e.started = time.Now()
-	e.events.publish(Event{Kind: "deploy"})
-	e.log.Info("flows started", "nodes", len(d.order), "flows", len(d.flows)-1)
-	return errors.Join(startErr...)
+	return e.Redeploy(set, creds, DeployFull)
 }
 
 // Inject delivers m to a node's input as if a wire brought it.
@@ -272,7 +219,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	defer e.mu.Unlock()
 	var err error
 	if e.cur != nil {
-		err = e.stopLocked(ctx, e.cur, e.stopping)
+		e.state = "stopping"
+		err = e.stopInstances(ctx, e.cur.order, nil)
+		e.log.Info("flows stopped")
 		e.cur = nil
 	}
 	e.state = "stopped"
@@ -283,59 +232,6 @@ func (e *Engine) Stop(ctx context.Context) error {
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.Stop(ctx)
 	return errors.Join(err, e.opts.Contexts.Close())
-}
-
-func (e *Engine) stopLocked(ctx context.Context, d *deployment, stop chan struct{}) error {
-	e.state = "stopping"
-	if stop != nil {
-		close(stop)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	for _, in := range d.order {
-		c, ok := in.node.(node.Closer)
-		if !ok {
-			continue
-		}
-		wg.Add(1)
-		go func(in *instance, c node.Closer) {
-			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, e.opts.CloseTimeout)
-			defer cancel()
-			done := make(chan error, 1)
-			go func() {
-				defer func() {
-					if r := recover(); r != nil {
-						done <- fmt.Errorf("panic while closing: %v", r)
-					}
-				}()
-				done <- c.Close(cctx, false)
-			}()
-			select {
-			case err := <-done:
-				if err != nil {
-					in.log.Error("node close failed", "err", err)
-					mu.Lock()
-					errs = append(errs, fmt.Errorf("node %s (%s): %w", in.alias, in.typ, err))
-					mu.Unlock()
-				}
-			case <-cctx.Done():
-				in.log.Error("node did not close in time; abandoned", "timeout", e.opts.CloseTimeout)
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("node %s (%s) did not close within %s", in.alias, in.typ, e.opts.CloseTimeout))
-				mu.Unlock()
-			}
-		}(in, c)
-	}
-	wg.Wait()
-	for _, in := range d.order {
-		if in.stopped != nil {
-			<-in.stopped
-		}
-	}
-	e.log.Info("flows stopped")
-	return errors.Join(errs...)
 }
 
 // NodeStats are a node's message counters.

@@ -53,6 +53,19 @@ type instance struct {
 	wake     chan struct{}
 	stopping chan struct{}
 	stopped  chan struct{}
+	// h is what the node sees as its context; kept across deploys that
+	// keep the node.
+	h *handle
+	// prev is the instance of the previous deployment this one takes over
+	// from (same node value, same stop channel); nil for a fresh node.
+	prev *instance
+	// handover asks the loop to pass its queue to next and exit (a deploy
+	// kept the node); next and closed are guarded by mu.
+	handover chan struct{}
+	next     *instance
+	closed   bool
+	// succ is the instance that takes over, set before handover closes.
+	succ *instance
 
 	nodeCtx node.Scope
 
@@ -61,16 +74,39 @@ type instance struct {
 	log           *slog.Logger
 }
 
-func (in *instance) start() {
+// prepare makes the channels before the instance is reachable: a kept
+// node may push to it before its loop starts.
+func (in *instance) prepare() {
 	in.wake = make(chan struct{}, 1)
 	in.stopped = make(chan struct{})
+	in.handover = make(chan struct{})
+	if in.stopping == nil {
+		in.stopping = make(chan struct{})
+	}
+	if in.h == nil {
+		in.h = newHandle(in)
+	}
+}
+
+func (in *instance) start() {
 	go in.loop()
 }
 
-// push queues m for this node. It never blocks.
+// push queues m for this node. It never blocks. An instance that handed
+// over forwards; one that stopped drops the message.
 func (in *instance) push(m *msg.Msg) {
-	in.d.pressure.add()
 	in.mu.Lock()
+	if in.next != nil || in.closed {
+		nx := in.next
+		in.mu.Unlock()
+		if nx != nil {
+			nx.push(m)
+		} else {
+			m.Track.Done(errStopped)
+		}
+		return
+	}
+	in.d.pressure.add()
 	in.queue = append(in.queue, delivery{m: m})
 	first := len(in.queue) == 1
 	in.mu.Unlock()
@@ -94,6 +130,9 @@ func (in *instance) loop() {
 			case <-in.stopping:
 				in.drop()
 				return
+			case <-in.handover:
+				in.handoff(nil)
+				return
 			}
 		}
 		// Swap buffers: senders fill the spare while this batch is handled.
@@ -110,6 +149,9 @@ func (in *instance) loop() {
 				}
 				in.drop()
 				return
+			case <-in.handover:
+				in.handoff(batch[i:])
+				return
 			default:
 			}
 			in.receive(batch[i].m)
@@ -122,6 +164,20 @@ func (in *instance) loop() {
 	}
 }
 
+// handoff moves what is still queued, in order, to the successor; later
+// pushes are forwarded there.
+func (in *instance) handoff(rest []delivery) {
+	nx := in.succ
+	in.mu.Lock()
+	q := append(append(make([]delivery, 0, len(rest)+len(in.queue)), rest...), in.queue...)
+	in.queue = nil
+	in.next = nx
+	in.mu.Unlock()
+	nx.mu.Lock()
+	nx.queue = append(q, nx.queue...)
+	nx.mu.Unlock()
+}
+
 var errStopped = errors.New("flows stopped before the message was handled")
 
 // drop releases whatever is still queued when the node stops: the sources of
@@ -130,6 +186,7 @@ func (in *instance) drop() {
 	in.mu.Lock()
 	rest := in.queue
 	in.queue = nil
+	in.closed = true
 	in.mu.Unlock()
 	for _, d := range rest {
 		d.m.Track.Done(errStopped)
@@ -168,7 +225,7 @@ func (in *instance) safeInput(m *msg.Msg) (err error) {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	return in.input.Input(in, m)
+	return in.input.Input(in.h, m)
 }
 
 // sendAll delivers per output; the first delivery of one send call gets the
