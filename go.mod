@@ -11,6 +11,8 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
+require github.com/gopcua/opcua v0.8.0 // indirect
+
 require (
 	github.com/IBM/sarama v1.61.1
 	github.com/andybalholm/cascadia v1.3.3
