@@ -9,6 +9,7 @@ import (
 	_ "github.com/sluicehq/sluice/nodes/modbus"
 	_ "github.com/sluicehq/sluice/nodes/mqtt"
 	_ "github.com/sluicehq/sluice/nodes/network"
+	_ "github.com/sluicehq/sluice/nodes/opcua"
 	_ "github.com/sluicehq/sluice/nodes/parser"
 	_ "github.com/sluicehq/sluice/nodes/sequence"
 	_ "github.com/sluicehq/sluice/nodes/storage"
