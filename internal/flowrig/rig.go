@@ -16,8 +16,11 @@ import (
 	"github.com/sluicehq/sluice/runtime/node"
 )
 
-// Buffered is how many messages or statuses per node wait for the test.
-const Buffered = 100000
+// How many messages and statuses per node wait for the test to read them.
+const (
+	SinkBuffer   = 100000
+	StatusBuffer = 10000
+)
 
 // Rig is an engine whose sinks (nodes with an id starting "sink") and
 // statuses are recorded. It is closed when the test ends.
@@ -91,7 +94,7 @@ func (r *Rig) Sink(id string) chan *msg.Object {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.msgs[id] == nil {
-		r.msgs[id] = make(chan *msg.Object, Buffered)
+		r.msgs[id] = make(chan *msg.Object, SinkBuffer)
 	}
 	return r.msgs[id]
 }
@@ -101,7 +104,7 @@ func (r *Rig) Statuses(id string) chan node.Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.status[id] == nil {
-		r.status[id] = make(chan node.Status, Buffered)
+		r.status[id] = make(chan node.Status, StatusBuffer)
 	}
 	return r.status[id]
 }

@@ -152,7 +152,7 @@ func TestBirthCloseWillAndStatus(t *testing.T) {
 		t.Fatalf("birth: %v", l)
 	}
 	// Stopping the flows sends the close message, and no will.
-	if err := h.e.Stop(t.Context()); err != nil {
+	if err := h.E.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if l := parseLine(t, s.next(5*time.Second)); l.Topic != "life/close" || l.Payload != "bye" {

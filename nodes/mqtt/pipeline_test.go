@@ -42,7 +42,7 @@ func TestPipelineFlow(t *testing.T) {
 	m := startMosquitto(t, "")
 	s := m.sub("-t", "plant-1/#", "-F", "%t %q %p", "-q", "1")
 	h := newHarness(t)
-	if err := h.e.DeploySet(pipelineFlow(t, m.port, "1"), nil); err != nil {
+	if err := h.E.DeploySet(pipelineFlow(t, m.port, "1"), nil); err != nil {
 		t.Fatal(err)
 	}
 	h.waitStatus("readings-in", "connected", 5*time.Second)

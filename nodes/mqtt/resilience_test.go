@@ -166,7 +166,7 @@ func TestBrokerRestart(t *testing.T) {
 	go func() {
 		for i := 0; i < n; i++ {
 			v, _ := msg.UnmarshalString(fmt.Sprintf(`{"payload":"%d"}`, i))
-			_ = h.e.Inject("out", msg.Wrap(v.(*msg.Object)))
+			_ = h.E.Inject("out", msg.Wrap(v.(*msg.Object)))
 			time.Sleep(3 * time.Millisecond)
 		}
 	}()
@@ -242,7 +242,7 @@ func TestBackpressure(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(time.Millisecond):
-				if v := h.e.Inflight(); v > maxInflight.Load() {
+				if v := h.E.Inflight(); v > maxInflight.Load() {
 					maxInflight.Store(v)
 				}
 			}
@@ -280,7 +280,7 @@ func TestNothingLostOnStop(t *testing.T) {
 		m.pub("-q", "1", "-t", "keep", "-m", strconv.Itoa(i))
 	}
 	waitFor(t, "5 held messages", 5*time.Second, func() bool { return held.Load() >= 5 })
-	if err := h.e.Stop(t.Context()); err != nil {
+	if err := h.E.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	h.deploy(broker+`,
@@ -395,7 +395,7 @@ func TestStopWhileConnecting(t *testing.T) {
 		h.inject("out", `{"payload":"waits"}`)
 		time.Sleep(200 * time.Millisecond)
 		start := time.Now()
-		if err := h.e.Stop(t.Context()); err != nil {
+		if err := h.E.Stop(t.Context()); err != nil {
 			t.Fatalf("MQTT %s: %v", v, err)
 		}
 		if d := time.Since(start); d > 5*time.Second {
