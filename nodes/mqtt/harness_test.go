@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/sluicehq/sluice/nodes/core" // catch, status and complete nodes
 	"github.com/sluicehq/sluice/internal/flowrig"
+	_ "github.com/sluicehq/sluice/nodes/core" // catch, status and complete nodes
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
