@@ -107,6 +107,7 @@ func decodeAuth(d *dec, path string, v any) {
 	switch path {
 	case "adminAuth":
 		d.s.AdminAuth = o
+		decodeAdminAuth(d, path, o)
 	case "httpAdminAuth":
 		d.s.HTTPAdminAuth = o
 	case "httpNodeAuth":

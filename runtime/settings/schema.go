@@ -59,6 +59,8 @@ func init() {
 		"nodesExcludes":             {kStringList, decodeNodesExcludes},
 		"maxInflight":               {kNumber, decodeMaxInflight},
 		"mqttListen":                {kStringList, decodeMQTTListen},
+		"flowsReadonly":             {kBool, decodeFlowsReadonly},
+		"apiMaxLength":              {kAny, decodeAPIMaxLength},
 	}
 }
 
@@ -110,7 +112,6 @@ var nodeSettings = map[string]bool{
 // reason given in the warning. A value that asks for nothing (false, 0, an
 // empty object) gives no warning: nothing is lost.
 var nodeRedUnused = map[string]string{
-	"apiMaxLength":            "the admin API's request size limit is fixed in Sluice",
 	"autoInstallModules":      "Sluice does not install npm modules",
 	"autoInstallModulesRetry": "Sluice does not install npm modules",
 	"coreNodesDir":            "Sluice's nodes are built in; node directories are not loaded",

@@ -65,12 +65,22 @@ type Settings struct {
 	// Authentication settings, kept as written for the web layer, which must
 	// honour them or refuse to start. Their non-data parts (functions) are
 	// load errors, never silently dropped.
-	AdminAuth      *msg.Object // adminAuth
+	AdminAuth *msg.Object // adminAuth
+	// Auth is AdminAuth decoded; nil when no admin auth is configured.
+	Auth           *Auth
 	HTTPAdminAuth  *msg.Object // httpAdminAuth (or the deprecated httpAuth)
 	HTTPNodeAuth   *msg.Object // httpNodeAuth (or httpAuth)
 	HTTPStaticAuth *msg.Object // httpStaticAuth
 
 	HTTPS *HTTPS // https; nil: plain HTTP
+
+	// FlowsReadonly refuses deploys through the admin API and the editor;
+	// the flows still run (a Sluice setting, flowsReadonly).
+	FlowsReadonly bool
+	// APIMaxLength bounds a deploy request and an editor websocket
+	// message, in bytes (apiMaxLength, "5mb" in Node-RED's form); 0 means
+	// Sluice's defaults.
+	APIMaxLength int64
 
 	ContextStorage        ContextStorage
 	FunctionGlobalContext *msg.Object // functionGlobalContext, data only; never nil
