@@ -70,7 +70,7 @@ func TestFlowMQTTToKafka(t *testing.T) {
 	_, addrs := newCluster(t, kfake.SeedTopics(3, "factory-telemetry"))
 	mqttAddr, cl := mqttPeer(t)
 	h := newHarness(t)
-	if err := h.e.Deploy(exampleFlow(t, "mqtt-to-kafka.json", mqttAddr, addrs, nil)); err != nil {
+	if err := h.E.Deploy(exampleFlow(t, "mqtt-to-kafka.json", mqttAddr, addrs, nil)); err != nil {
 		t.Fatal(err)
 	}
 	h.waitStatus("telemetry-in", "connected", 10*time.Second)
@@ -134,7 +134,7 @@ func TestFlowKafkaToMQTT(t *testing.T) {
 	h := newHarness(t)
 	// earliest: the record was written before the group first joined.
 	flowJSON := exampleFlow(t, "kafka-to-mqtt.json", mqttAddr, addrs, map[string]map[string]any{"commands-in": {"start": "earliest"}})
-	if err := h.e.Deploy(flowJSON); err != nil {
+	if err := h.E.Deploy(flowJSON); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -171,7 +171,7 @@ func TestFlowMQTTToKafkaOutage(t *testing.T) {
 	addrs := fmt.Sprintf("127.0.0.1:%d", port)
 	mqttAddr, cl := mqttPeer(t)
 	h := newHarness(t)
-	if err := h.e.Deploy(exampleFlow(t, "mqtt-to-kafka.json", mqttAddr, addrs, nil)); err != nil {
+	if err := h.E.Deploy(exampleFlow(t, "mqtt-to-kafka.json", mqttAddr, addrs, nil)); err != nil {
 		t.Fatal(err)
 	}
 	h.waitStatus("telemetry-in", "connected", 10*time.Second)

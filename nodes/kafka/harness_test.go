@@ -14,9 +14,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/sluicehq/sluice/internal/flowrig"
 	_ "github.com/sluicehq/sluice/nodes/core" // catch, status and complete nodes
 	"github.com/sluicehq/sluice/runtime/engine"
-	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 )
@@ -44,109 +44,40 @@ func init() {
 	regexRefresh = time.Second
 }
 
-type harness struct {
-	t *testing.T
-	e *engine.Engine
-
-	mu     sync.Mutex
-	msgs   map[string]chan *msg.Object
-	status map[string]chan node.Status
-}
+type harness struct{ *flowrig.Rig }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	e, err := engine.New(engine.Options{UserDir: t.TempDir(), CloseTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, e: e, msgs: map[string]chan *msg.Object{}, status: map[string]chan node.Status{}}
-	e.OnReceive(func(id string, m *msg.Msg) {
-		if strings.HasPrefix(id, "sink") {
-			h.sink(id) <- m.Object.Clone()
-		}
-	})
-	e.Subscribe(func(ev engine.Event) {
-		if ev.Kind == "status" && ev.Status != nil {
-			select {
-			case h.statuses(ev.ID) <- *ev.Status:
-			default:
-			}
-		}
-	})
-	t.Cleanup(func() { _ = e.Close(context.Background()) })
-	return h
+	return &harness{flowrig.New(t, engine.Options{})}
 }
 
-func (h *harness) sink(id string) chan *msg.Object {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.msgs[id] == nil {
-		h.msgs[id] = make(chan *msg.Object, 100000)
-	}
-	return h.msgs[id]
-}
-
-func (h *harness) statuses(id string) chan node.Status {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.status[id] == nil {
-		h.status[id] = make(chan node.Status, 1000)
-	}
-	return h.status[id]
-}
+func (h *harness) sink(id string) chan *msg.Object { return h.Sink(id) }
 
 func (h *harness) deploy(nodes string, creds map[string]map[string]string) {
-	h.t.Helper()
-	doc := `[{"id":"tab","type":"tab","label":"t"},` + nodes + `]`
-	set, err := flow.Parse([]byte(doc))
-	if err != nil {
-		h.t.Fatalf("parse: %v\n%s", err, doc)
-	}
-	if err := h.e.DeploySet(set, creds); err != nil {
-		h.t.Fatalf("deploy: %v", err)
-	}
+	h.T.Helper()
+	h.DeployNodes(nodes, creds)
 }
 
 func (h *harness) next(id string, within time.Duration) *msg.Object {
-	h.t.Helper()
-	select {
-	case m := <-h.sink(id):
-		return m
-	case <-time.After(within):
-		h.t.Fatalf("no message reached %s", id)
-	}
-	return nil
+	h.T.Helper()
+	return h.Next(id, within)
 }
 
 func (h *harness) none(id string, within time.Duration) {
-	h.t.Helper()
-	select {
-	case m := <-h.sink(id):
-		h.t.Fatalf("unexpected message at %s: %s", id, msg.Marshal(m))
-	case <-time.After(within):
-	}
+	h.T.Helper()
+	h.None(id, within)
 }
 
 // waitStatus waits for a status of node id whose text contains text.
 func (h *harness) waitStatus(id, text string, within time.Duration) node.Status {
-	h.t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case s := <-h.statuses(id):
-			if strings.Contains(s.Text, text) {
-				return s
-			}
-		case <-deadline:
-			h.t.Fatalf("node %s never showed status %q", id, text)
-		}
-	}
+	h.T.Helper()
+	return h.WaitStatus(id, fmt.Sprintf("status %q", text), within, func(s node.Status) bool { return strings.Contains(s.Text, text) })
 }
 
 func (h *harness) inject(id string, m *msg.Object) {
-	h.t.Helper()
-	if err := h.e.Inject(id, msg.Wrap(m)); err != nil {
-		h.t.Fatal(err)
+	h.T.Helper()
+	if err := h.E.Inject(id, msg.Wrap(m)); err != nil {
+		h.T.Fatal(err)
 	}
 }
 

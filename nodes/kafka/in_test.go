@@ -173,7 +173,7 @@ func closeEngine(t *testing.T, h *harness) {
 	t.Helper()
 	ctx, cancel := contextTimeout(15 * time.Second)
 	defer cancel()
-	if err := h.e.Close(ctx); err != nil {
+	if err := h.E.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
