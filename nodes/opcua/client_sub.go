@@ -17,10 +17,10 @@ const maxReported = 10
 
 // ensureSub returns the node's subscription, creating it with the node's
 // interval (or msg.interval) on first use, as the package does.
-func (n *clientNode) ensureSub(m *msg.Msg) *subscription {
+func (n *clientNode) ensureSub(ctx context.Context, m *msg.Msg) *subscription {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.sub != nil {
+		defer n.mu.Unlock()
 		return n.sub
 	}
 	iv := n.interval
@@ -44,7 +44,8 @@ func (n *clientNode) ensureSub(m *msg.Msg) *subscription {
 		n.subStatus(s, bad)
 	}
 	n.sub = s
-	s.start()
+	n.mu.Unlock()
+	s.start(ctx)
 	return s
 }
 
@@ -162,7 +163,7 @@ func (n *clientNode) subscribe(ctx context.Context, m *msg.Msg, monitor bool) er
 			return n.fail("%s: %v", actionName(monitor), err)
 		}
 	}
-	s := n.ensureSub(m)
+	s := n.ensureSub(ctx, m)
 	if err := s.add(ctx, items); err != nil {
 		return n.fail("%s: %v", actionName(monitor), err)
 	}
@@ -290,7 +291,7 @@ func (n *clientNode) subscribeEvents(ctx context.Context, m *msg.Msg) error {
 	}
 	it := &monItem{key: idStr + "|events", id: id, topic: idStr, interval: 0, queue: 1000,
 		filter: ua.NewExtensionObject(ef), event: true, fields: fields}
-	s := n.ensureSub(m)
+	s := n.ensureSub(ctx, m)
 	if err := s.add(ctx, []*monItem{it}); err != nil {
 		return n.fail("events: %v", err)
 	}

@@ -205,6 +205,13 @@ func (e *Endpoint) onConnect(key any, f func(*opcua.Client)) {
 	}
 }
 
+// onReconnect calls f with every later session only.
+func (e *Endpoint) onReconnect(key any, f func(*opcua.Client)) {
+	e.mu.Lock()
+	e.onConn[key] = f
+	e.mu.Unlock()
+}
+
 func (e *Endpoint) offConnect(key any) {
 	e.mu.Lock()
 	delete(e.onConn, key)

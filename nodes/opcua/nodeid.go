@@ -36,6 +36,15 @@ func parseNodeID(s string) (*ua.NodeID, error) {
 	if n, ok := symbolic[s]; ok {
 		return ua.NewNumericNodeID(0, n), nil
 	}
+	rest := s
+	if strings.HasPrefix(rest, "ns=") {
+		if i := strings.IndexByte(rest, ';'); i > 0 {
+			rest = rest[i+1:]
+		}
+	}
+	if len(rest) < 2 || rest[1] != '=' || !strings.ContainsRune("isgb", rune(rest[0])) {
+		return nil, fmt.Errorf("invalid node id %q: want ns=<namespace>;<i|s|g|b>=<identifier>", s)
+	}
 	id, err := ua.ParseNodeID(s)
 	if err != nil {
 		return nil, fmt.Errorf("invalid node id %q: %v", s, err)

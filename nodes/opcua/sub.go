@@ -59,8 +59,15 @@ func newSubscription(ep *Endpoint, interval time.Duration) *subscription {
 	return s
 }
 
-// start re-creates the subscription on every session of the endpoint.
-func (s *subscription) start() { s.ep.onConnect(s, s.attach) }
+// start creates the subscription now when a session is up (so the first
+// items' errors reach the subscribing message) and again on every new
+// session of the endpoint.
+func (s *subscription) start(ctx context.Context) {
+	s.ep.onReconnect(s, s.attach)
+	if cl, err := s.ep.client(ctx); err == nil {
+		s.attach(cl)
+	}
+}
 
 // has reports whether an item is already monitored under key.
 func (s *subscription) has(key string) bool {

@@ -163,13 +163,19 @@ func statusName(s ua.StatusCode) (name, text string) {
 		return "Good", "No Error"
 	}
 	if d, ok := ua.StatusCodes[s]; ok {
-		return strings.TrimPrefix(d.Name, "Status"), d.Text
+		return specName(d.Name), d.Text
 	}
 	// Info bits (overflow, limits) on a known code.
 	if d, ok := ua.StatusCodes[s&0xffff0000]; ok {
-		return strings.TrimPrefix(d.Name, "Status"), d.Text
+		return specName(d.Name), d.Text
 	}
 	return fmt.Sprintf("0x%08X", uint32(s)), ""
+}
+
+// specName spells a status name as the OPC UA specification and
+// node-opcua do ("BadNodeIdUnknown"; gopcua writes "ID").
+func specName(n string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(n, "Status"), "ID", "Id")
 }
 
 func statusText(s ua.StatusCode) string {
