@@ -31,4 +31,6 @@ fi
 if [ "${CI:-}" = "true" ] && [ ! -d node_modules/playwright-core ] && command -v npm >/dev/null 2>&1; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# OPC UA tests run a node-opcua server (Node 22 comes with the node@22 npm package).
+if [ "${CI:-}" = "true" ] && [ ! -d testpeers/opcua/node_modules ] && command -v npm >/dev/null 2>&1; then npm ci --prefix testpeers/opcua --no-audit --no-fund --loglevel=error; fi
 echo "tools ok: $(go version)"
