@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func mosquittoClient(t *testing.T, name string) string {
@@ -74,5 +76,39 @@ func TestRunMQTTListenBusyAddress(t *testing.T) {
 		"--mqtt-listen", l.Addr().String()).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), l.Addr().String()) {
 		t.Fatalf("want exit 1 naming the address, got %v:\n%s", err, out)
+	}
+}
+
+// TestEmbeddedBrokerUsesAdminUsers: with adminAuth set, the embedded
+// broker takes the same users; anonymous devices and wrong passwords are
+// refused, read-only users may not publish.
+func TestEmbeddedBrokerUsesAdminUsers(t *testing.T) {
+	pub := mosquittoClient(t, "mosquitto_pub")
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mport := freePort(t)
+	dir := t.TempDir()
+	settings := writeFile(t, dir, "settings.yaml", fmt.Sprintf(`mqttListen: ["127.0.0.1:%d"]
+adminAuth:
+  type: credentials
+  users:
+    - {username: admin, password: %q, permissions: "*"}
+    - {username: viewer, password: %q, permissions: read}
+`, mport, hash, hash))
+	_, stop := startBinary(t, "-s", settings)
+	defer stop()
+	p := fmt.Sprint(mport)
+	try := func(args ...string) error {
+		return exec.Command(pub, append([]string{"-h", "127.0.0.1", "-p", p, "-t", "t", "-m", "m", "-q", "1"}, args...)...).Run()
+	}
+	if err := try("-u", "admin", "-P", "s3cret"); err != nil {
+		t.Fatalf("admin refused: %v", err)
+	}
+	for _, args := range [][]string{{}, {"-u", "admin", "-P", "wrong"}, {"-u", "viewer", "-P", "s3cret"}} {
+		if err := try(args...); err == nil {
+			t.Errorf("%v: publish accepted", args)
+		}
 	}
 }

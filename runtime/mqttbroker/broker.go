@@ -1,8 +1,9 @@
 // Package mqttbroker runs an MQTT 3.1, 3.1.1 and 5 broker inside the Sluice
 // process (github.com/mochi-mqtt/server), for a gateway that needs one and
 // has nothing else to run it: `sluice run --mqtt-listen 127.0.0.1:1883` or
-// the mqttListen setting. It accepts every client: put it on a loopback or
-// otherwise trusted address.
+// the mqttListen setting. Without Auth it accepts every client: put it on a
+// loopback or otherwise trusted address; with Auth (the editor's adminAuth
+// users) clients log in with those users' passwords.
 package mqttbroker
 
 import (
@@ -29,7 +30,8 @@ type Broker struct {
 // MQTT over TCP, "ws://host:port" for MQTT over websockets) and serves
 // until Close. An address that cannot be listened on is an error naming it,
 // and nothing is left running.
-func Start(addrs []string, log *slog.Logger) (*Broker, error) {
+// auth, when not nil, is who may connect, publish and subscribe.
+func Start(addrs []string, log *slog.Logger, auth *Auth) (*Broker, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("mqtt broker: no address to listen on")
 	}
@@ -41,7 +43,11 @@ func Start(addrs []string, log *slog.Logger) (*Broker, error) {
 		// that is about the flows.
 		Logger: slog.New(quiet{log.With("component", "mqtt broker").Handler()}),
 	})
-	if err := srv.AddHook(new(allowAll), nil); err != nil {
+	var hook mochi.Hook = new(allowAll)
+	if auth != nil {
+		hook = newAuthHook(auth)
+	}
+	if err := srv.AddHook(hook, nil); err != nil {
 		return nil, fmt.Errorf("mqtt broker: %w", err)
 	}
 	b := &Broker{srv: srv}

@@ -44,7 +44,7 @@ func freePort(t *testing.T) int {
 // clients, MQTT 3.1.1 and 5: retained messages, QoS 1, and v5 properties.
 func TestMosquittoClients(t *testing.T) {
 	port := freePort(t)
-	b, err := Start([]string{"127.0.0.1:" + strconv.Itoa(port)}, nil)
+	b, err := Start([]string{"127.0.0.1:" + strconv.Itoa(port)}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestMosquittoClients(t *testing.T) {
 
 func TestWebsocketListener(t *testing.T) {
 	port := freePort(t)
-	b, err := Start([]string{"ws://127.0.0.1:" + strconv.Itoa(port)}, nil)
+	b, err := Start([]string{"ws://127.0.0.1:" + strconv.Itoa(port)}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestListenErrors(t *testing.T) {
 	defer l.Close()
 	busy := l.Addr().String()
 	for _, addrs := range [][]string{{busy}, {"ws://" + busy}, {"nonsense"}, {"http://127.0.0.1:1"}, nil} {
-		b, err := Start(addrs, nil)
+		b, err := Start(addrs, nil, nil)
 		if err == nil {
 			b.Close()
 			t.Errorf("%v: want an error", addrs)
