@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/sluicehq/sluice/nodes/core" // catch
 	"github.com/sluicehq/sluice/runtime/engine"
+	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 )
@@ -192,6 +193,12 @@ func endpointJSON(url, extra string) string {
 // "sink" are kept, errors reach "sinkErr" through a catch node.
 func run(t testing.TB, endpoint string, nodes ...string) *harness {
 	t.Helper()
+	return runCreds(t, nil, endpoint, nodes...)
+}
+
+// runCreds is run with credentials per node id.
+func runCreds(t testing.TB, creds map[string]map[string]string, endpoint string, nodes ...string) *harness {
+	t.Helper()
 	e, err := engine.New(engine.Options{UserDir: runDir, CloseTimeout: 5 * time.Second,
 		Settings: settings{"userDir": filepath.Join(runDir, "user")}})
 	if err != nil {
@@ -214,7 +221,11 @@ func run(t testing.TB, endpoint string, nodes ...string) *harness {
 		`{"id":"sink3","type":"opctest-sink","z":"t1"}`, `{"id":"sinkR","type":"opctest-sink","z":"t1"}`, `{"id":"sinkErr","type":"opctest-sink","z":"t1"}`,
 		`{"id":"catch","type":"catch","z":"t1","scope":null,"wires":[["sinkErr"]]}`}
 	all = append(all, nodes...)
-	if err := e.Deploy([]byte("[" + strings.Join(all, ",") + "]")); err != nil {
+	set, err := flow.Parse([]byte("[" + strings.Join(all, ",") + "]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DeploySet(set, creds); err != nil {
 		t.Fatal(err)
 	}
 	return h
