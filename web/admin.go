@@ -5,12 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
-	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 )
@@ -18,16 +17,32 @@ import (
 // maxFlowBody bounds a deploy; a flow file larger than this is a mistake.
 const maxFlowBody = 64 << 20
 
+func (s *Server) maxBody() int64 {
+	if s.opts.MaxRequest > 0 {
+		return s.opts.MaxRequest
+	}
+	return maxFlowBody
+}
+
 // mountAdmin adds the Node-RED compatible admin API and the editor under
-// root (httpAdminRoot).
+// root (httpAdminRoot). Reading needs any permission, changing anything
+// "*" (see guard); login, the editor page and the websocket (which
+// authenticates in-band) are open.
 func (s *Server) mountAdmin(mux *http.ServeMux, root string) {
-	mux.HandleFunc("GET "+root+"/flows", s.getFlows)
-	mux.HandleFunc("POST "+root+"/flows", s.postFlows)
-	mux.HandleFunc("GET "+root+"/nodes", s.getNodes)
-	mux.HandleFunc("GET "+root+"/settings", s.getSettings)
-	mux.HandleFunc("POST "+root+"/inject/{id}", s.postInject)
-	mux.HandleFunc("POST "+root+"/debug/{id}/{state}", s.postDebugState)
-	mux.HandleFunc("GET "+root+"/comms", s.hub.serveWS)
+	mux.HandleFunc("GET "+root+"/flows", s.guard(false, s.getFlows))
+	mux.HandleFunc("POST "+root+"/flows", s.guard(true, s.postFlows))
+	mux.HandleFunc("GET "+root+"/flows/state", s.guard(false, s.getFlowsState))
+	mux.HandleFunc("POST "+root+"/flows/state", s.guard(true, s.postFlowsState))
+	mux.HandleFunc("GET "+root+"/nodes", s.guard(false, s.getNodes))
+	mux.HandleFunc("GET "+root+"/settings", s.guard(false, s.getSettings))
+	mux.HandleFunc("POST "+root+"/inject/{id}", s.guard(true, s.postInject))
+	mux.HandleFunc("POST "+root+"/debug/{id}/{state}", s.guard(true, s.postDebugState))
+	mux.HandleFunc("GET "+root+"/context/{path...}", s.guard(false, s.getContext))
+	mux.HandleFunc("DELETE "+root+"/context/{path...}", s.guard(true, s.deleteContext))
+	mux.HandleFunc("GET "+root+"/auth/login", s.getLogin)
+	mux.HandleFunc("POST "+root+"/auth/token", s.postToken)
+	mux.HandleFunc("POST "+root+"/auth/revoke", s.postRevoke)
+	mux.HandleFunc("GET "+root+"/comms", s.serveComms)
 	s.mountEditor(mux, root)
 }
 
@@ -60,6 +75,7 @@ type apiError struct {
 	Code     string         `json:"code"`
 	Message  string         `json:"message"`
 	Problems []node.Problem `json:"problems,omitempty"`
+	Errors   []problemJSON  `json:"errors,omitempty"`
 }
 
 func apiV2(r *http.Request) bool {
@@ -68,9 +84,10 @@ func apiV2(r *http.Request) bool {
 
 func (s *Server) getFlows(w http.ResponseWriter, r *http.Request) {
 	cur := s.current()
+	out := s.withCredFlags(cur)
 	w.Header().Set("Content-Type", "application/json")
 	if !apiV2(r) {
-		_, _ = w.Write(cur)
+		_, _ = w.Write(out)
 		return
 	}
 	// Written by hand so the flows keep their bytes (key order) as stored.
@@ -78,36 +95,24 @@ func (s *Server) getFlows(w http.ResponseWriter, r *http.Request) {
 	b.WriteString(`{"rev":"`)
 	b.WriteString(revision(cur))
 	b.WriteString(`","flows":`)
-	b.Write(cur)
+	b.Write(out)
 	b.WriteString("}")
 	_, _ = w.Write(b.Bytes())
 }
 
 func (s *Server) postFlows(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Deploy == nil {
-		writeJSON(w, http.StatusMethodNotAllowed, apiError{Code: "not_allowed", Message: "deploy is not enabled"})
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxFlowBody+1))
+	limit := s.maxBody()
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_request", Message: err.Error()})
 		return
 	}
-	if len(body) > maxFlowBody {
-		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Message: "flow file larger than 64 MiB"})
+	if int64(len(body)) > limit {
+		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Message: fmt.Sprintf("flow file larger than %d bytes (settings apiMaxLength)", limit)})
 		return
 	}
-	switch t := r.Header.Get("Node-RED-Deployment-Type"); t {
-	case "", "full", "nodes", "flows":
-		// Every type restarts everything for now: correct, only slower.
-	case "reload":
-		body = s.current()
-	default:
-		writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_request", Message: "unknown Node-RED-Deployment-Type " + t})
-		return
-	}
+	req := deployRequest{flows: body, typ: r.Header.Get("Node-RED-Deployment-Type"), perm: s.perm(bearer(r))}
 	v2 := apiV2(r)
-	flows := body
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
 		var env struct {
 			Rev   string          `json:"rev"`
@@ -117,32 +122,20 @@ func (s *Server) postFlows(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_request", Message: "body must be a flow array or {\"rev\",\"flows\"}"})
 			return
 		}
-		if env.Rev != "" && env.Rev != revision(s.current()) {
-			writeJSON(w, http.StatusConflict, apiError{Code: "version_mismatch", Message: "flows changed on the server since revision " + env.Rev})
-			return
-		}
-		flows = env.Flows
+		req.flows, req.rev = env.Flows, env.Rev
 		v2 = true
 	}
-	s.deployMu.Lock()
-	err = s.opts.Deploy(flows)
-	s.deployMu.Unlock()
-	if err != nil {
-		var le *flow.LoadError
-		if errors.As(err, &le) {
-			writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_flows", Message: le.Error(), Problems: le.Problems})
-			return
-		}
-		writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_flows", Message: err.Error()})
+	rev, derr := s.deploy(req)
+	if derr != nil {
+		writeJSON(w, derr.status, apiError{Code: derr.Code, Message: derr.Message, Problems: derr.problems, Errors: derr.Errors})
 		return
 	}
-	rev := revision(s.current())
-	s.hub.deployed(rev)
 	if v2 {
 		writeJSON(w, http.StatusOK, map[string]string{"rev": rev})
-		return
+	} else {
+		w.WriteHeader(http.StatusNoContent)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	s.hub.deployed(rev)
 }
 
 // specJSON is what the editor needs of a node type: the palette entry, the
@@ -202,14 +195,23 @@ func (s *Server) getNodes(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"httpNodeRoot": s.opts.NodeRoot,
-		"version":      "sluice",
-		"apiVersion":   "v2",
+		"httpNodeRoot":  s.opts.NodeRoot,
+		"version":       "sluice",
+		"apiVersion":    "v2",
+		"flowsReadonly": s.opts.ReadOnly,
+		"permissions":   s.perm(bearer(r)),
 	})
 }
 
-func (s *Server) postInject(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+// actionError is a refused inject or debug switch, shared by REST and the
+// websocket.
+type actionError struct {
+	status        int
+	code, message string
+}
+
+// inject presses an inject node's button.
+func (s *Server) inject(id string) *actionError {
 	typ := ""
 	for _, st := range s.eng.Stats() {
 		if st.ID == id {
@@ -218,29 +220,21 @@ func (s *Server) postInject(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if typ == "" {
-		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: "no running node " + id})
-		return
+		return &actionError{http.StatusNotFound, "not_found", "no running node " + id}
 	}
 	if typ != "inject" {
-		writeJSON(w, http.StatusBadRequest, apiError{Code: "invalid_request", Message: "node " + id + " is a " + typ + ", not an inject node"})
-		return
+		return &actionError{http.StatusBadRequest, "bad_request", "node " + id + " is a " + typ + ", not an inject node"}
 	}
 	if err := s.eng.Inject(id, msg.New()); err != nil {
-		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: err.Error()})
-		return
+		return &actionError{http.StatusNotFound, "not_found", err.Error()}
 	}
-	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
-// postDebugState switches a debug node's sidebar output on or off without a
+// setDebug switches a debug node's sidebar output on or off without a
 // deploy, as the button on the node does in Node-RED; the next deploy's
 // "active" property wins.
-func (s *Server) postDebugState(w http.ResponseWriter, r *http.Request) {
-	id, state := r.PathValue("id"), r.PathValue("state")
-	if state != "enable" && state != "disable" {
-		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: "use /debug/" + id + "/enable or /disable"})
-		return
-	}
+func (s *Server) setDebug(id string, enabled bool) *actionError {
 	found := false
 	for _, st := range s.eng.Stats() {
 		if st.ID == id && st.Type == "debug" {
@@ -249,10 +243,30 @@ func (s *Server) postDebugState(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !found {
-		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: "no running debug node " + id})
+		return &actionError{http.StatusNotFound, "not_found", "no running debug node " + id}
+	}
+	s.hub.setMuted(id, !enabled)
+	return nil
+}
+
+func (s *Server) postInject(w http.ResponseWriter, r *http.Request) {
+	if e := s.inject(r.PathValue("id")); e != nil {
+		writeJSON(w, e.status, apiError{Code: e.code, Message: e.message})
 		return
 	}
-	s.hub.setMuted(id, state == "disable")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) postDebugState(w http.ResponseWriter, r *http.Request) {
+	id, state := r.PathValue("id"), r.PathValue("state")
+	if state != "enable" && state != "disable" {
+		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: "use /debug/" + id + "/enable or /disable"})
+		return
+	}
+	if e := s.setDebug(id, state == "enable"); e != nil {
+		writeJSON(w, e.status, apiError{Code: e.code, Message: e.message})
+		return
+	}
 	if state == "enable" {
 		w.WriteHeader(http.StatusOK)
 		return

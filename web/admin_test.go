@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	_ "github.com/sluicehq/sluice/nodes/core"
+	"github.com/sluicehq/sluice/runtime/creds"
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
@@ -28,9 +29,18 @@ const testFlows = `[
 
 type testServer struct {
 	*httptest.Server
-	eng *engine.Engine
-	mu  sync.Mutex
-	cur []byte
+	eng   *engine.Engine
+	srv   *Server
+	mu    sync.Mutex
+	cur   []byte
+	creds creds.Creds
+	types []string // deployment types seen
+}
+
+func (ts *testServer) storedCreds() creds.Creds {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.creds
 }
 
 func (ts *testServer) flows() []byte {
@@ -51,20 +61,28 @@ func newTestServer(t *testing.T, opts Options) *testServer {
 	}
 	opts.AdminRoot = "/"
 	opts.CurrentFlows = ts.flows
-	opts.Deploy = func(body []byte) error {
-		set, err := flow.Parse(body)
+	opts.Credentials = ts.storedCreds
+	opts.Deploy = func(d Deployment) error {
+		set, err := flow.Parse(d.Flows)
 		if err != nil {
 			return err
 		}
-		if err := eng.DeploySet(set, nil); err != nil {
+		cm := map[string]map[string]string{}
+		for id := range d.Creds {
+			cm[id] = d.Creds.Strings(id)
+		}
+		if err := eng.Redeploy(set, cm, d.Type); err != nil {
 			return err
 		}
 		ts.mu.Lock()
-		ts.cur = body
+		ts.cur = d.Flows
+		ts.creds = d.Creds
+		ts.types = append(ts.types, d.Type)
 		ts.mu.Unlock()
 		return nil
 	}
 	srv := New(eng, opts)
+	ts.srv = srv
 	ts.Server = httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ts.Close()

@@ -3,8 +3,6 @@ package web
 import (
 	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -20,6 +18,8 @@ import (
 type commsMessage struct {
 	Topic string `json:"topic"`
 	Data  any    `json:"data"`
+	// raw goes out as a frame of its own ({"auth":"ok"} is not batched).
+	raw []byte
 }
 
 const (
@@ -49,6 +49,9 @@ type hub struct {
 type client struct {
 	out     chan commsMessage
 	dropped int
+	// token is what the client authenticated with; every action checks it
+	// again, so a revoked token stops working at once.
+	token string
 }
 
 func newHub(eng *engine.Engine, log *slog.Logger) *hub {
@@ -236,57 +239,8 @@ func statsData(st []engine.NodeStats) map[string][4]int64 {
 	return out
 }
 
-var upgrader = websocket.Upgrader{
-	ReadBufferSize:  4096,
-	WriteBufferSize: 16384,
-	// A page from another site must not open the editor socket (cross-site
-	// websocket hijacking); tools without a browser send no Origin.
-	CheckOrigin: func(r *http.Request) bool {
-		origin := r.Header.Get("Origin")
-		if origin == "" {
-			return true
-		}
-		u, err := url.Parse(origin)
-		return err == nil && u.Host == r.Host
-	},
-}
-
-func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
-	conn, err := upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return // the upgrader has answered
-	}
-	c := &client{out: make(chan commsMessage, clientQueue)}
-	h.mu.Lock()
-	for id, st := range h.status {
-		c.out <- commsMessage{Topic: "status/" + id, Data: st}
-		if len(c.out) == clientQueue {
-			break
-		}
-	}
-	h.clients[c] = struct{}{}
-	h.mu.Unlock()
-	done := make(chan struct{})
-	go h.readLoop(conn, done)
-	h.writeLoop(conn, c, done)
-	h.mu.Lock()
-	delete(h.clients, c)
-	h.mu.Unlock()
-	_ = conn.Close()
-}
-
-// readLoop reads what the editor sends (subscriptions and pings, which need
-// no answer) and notices the socket closing.
-func (h *hub) readLoop(conn *websocket.Conn, done chan struct{}) {
-	defer close(done)
-	conn.SetReadLimit(64 << 10)
-	for {
-		if _, _, err := conn.ReadMessage(); err != nil {
-			return
-		}
-	}
-}
-
+// writeLoop is the socket's only writer (close frames excepted, which
+// gorilla allows from any goroutine).
 func (h *hub) writeLoop(conn *websocket.Conn, c *client, done chan struct{}) {
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
@@ -308,7 +262,7 @@ func (h *hub) writeLoop(conn *websocket.Conn, c *client, done chan struct{}) {
 		}
 		// Send what queued up meanwhile in the same frame.
 	drain:
-		for len(batch) < 256 {
+		for len(batch) < 256 && batch[len(batch)-1].raw == nil {
 			select {
 			case m := <-c.out:
 				batch = append(batch, m)
@@ -316,9 +270,31 @@ func (h *hub) writeLoop(conn *websocket.Conn, c *client, done chan struct{}) {
 				break drain
 			}
 		}
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if err := conn.WriteJSON(batch); err != nil {
-			return
+		var raw []byte
+		if last := batch[len(batch)-1]; last.raw != nil {
+			raw = last.raw
+			batch = batch[:len(batch)-1]
 		}
+		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if len(batch) > 0 {
+			if err := conn.WriteJSON(batch); err != nil {
+				return
+			}
+		}
+		if raw != nil {
+			if err := conn.WriteMessage(websocket.TextMessage, raw); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// reply queues an answer for one client. Unlike broadcasts it waits a
+// little for room: an answer to a deploy must not be dropped.
+func (c *client) reply(m commsMessage) {
+	select {
+	case c.out <- m:
+	case <-time.After(5 * time.Second):
+		c.dropped++
 	}
 }

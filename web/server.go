@@ -1,5 +1,6 @@
 // Package web is Sluice's HTTP side: health and metrics, the routes of
-// http in and websocket nodes, and (later) the admin API and the editor.
+// http in and websocket nodes, the Node-RED compatible admin API with its
+// auth, the editor websocket (COMMS.md) and the embedded editor.
 package web
 
 import (
@@ -18,23 +19,43 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sluicehq/sluice/runtime/creds"
 	"github.com/sluicehq/sluice/runtime/engine"
+	"github.com/sluicehq/sluice/runtime/settings"
 )
 
 // Options configure the server.
 type Options struct {
-	Addr          string
-	AdminRoot     string // httpAdminRoot; "" or "false" disables the admin API
-	NodeRoot      string // httpNodeRoot
-	Headless      bool
-	TLS           *tls.Config
-	StaticDir     string
-	Logger        *slog.Logger
-	NodeRoutes    http.Handler
-	CORS          *CORS
-	Deploy        func(body []byte) error // POST /flows
-	CurrentFlows  func() []byte           // GET /flows
-	ReadyCallback func(addr net.Addr)
+	Addr       string
+	AdminRoot  string // httpAdminRoot; "" or "false" disables the admin API
+	NodeRoot   string // httpNodeRoot
+	Headless   bool
+	TLS        *tls.Config
+	StaticDir  string
+	Logger     *slog.Logger
+	NodeRoutes http.Handler
+	CORS       *CORS
+	// Deploy runs and stores a deploy that passed every check (POST /flows,
+	// the editor websocket); a *flow.LoadError lists the problems of a
+	// refused set. It must leave everything as it was when it fails.
+	Deploy func(d Deployment) error
+	// CurrentFlows is the stored flow file (GET /flows, revisions).
+	CurrentFlows func() []byte
+	// Credentials are the stored node credentials; nil when the server
+	// keeps none (deploys then carry no Creds).
+	Credentials func() creds.Creds
+	// Auth is adminAuth; nil: the admin API and editor are open to whoever
+	// reaches the port.
+	Auth *settings.Auth
+	// ReadOnly refuses deploys (--flows-readonly); the flows still run.
+	ReadOnly bool
+	// MaxRequest bounds a deploy body and an editor websocket message
+	// (apiMaxLength); 0: 64 MiB for POST /flows, 16 MiB per message.
+	MaxRequest int64
+	// AllowedOrigins are browser origins ("https://ops.example.com") that
+	// may open the editor websocket besides the server's own host.
+	AllowedOrigins []string
+	ReadyCallback  func(addr net.Addr)
 }
 
 // CORS is settings httpNodeCors.
@@ -50,7 +71,8 @@ type Server struct {
 	srv  *http.Server
 	ln   net.Listener
 	reg  *prometheus.Registry
-	hub  *hub // editor websockets (admin API)
+	hub  *hub  // editor websockets (admin API)
+	auth *auth // nil without adminAuth
 	// deployMu serialises deploys so the revision check and the deploy
 	// that follows it see the same flows.
 	deployMu sync.Mutex
@@ -61,7 +83,7 @@ func New(eng *engine.Engine, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, eng: eng, reg: prometheus.NewRegistry()}
+	s := &Server{opts: opts, eng: eng, reg: prometheus.NewRegistry(), auth: newAuth(opts.Auth)}
 	if !opts.Headless && opts.AdminRoot != "false" {
 		s.hub = newHub(eng, opts.Logger)
 	}

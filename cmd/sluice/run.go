@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,6 +40,12 @@ func cmdRun(args []string) int {
 	safe := fl.Bool("safe", false, "safe mode: serve, but start no flow")
 	headless := fl.Bool("headless", false, "no editor and no admin API")
 	mqttListen := fl.String("mqtt-listen", "", "run an embedded MQTT broker on host:port or ws://host:port, comma-separated (settings mqttListen)")
+	readonly := fl.Bool("flows-readonly", false, "refuse deploys from the editor and the admin API; the flows still run (settings flowsReadonly)")
+	insecure := fl.Bool("insecure", false, "allow serving the editor and admin API on a non-loopback address without adminAuth")
+	certFile := fl.String("https-cert", "", "TLS certificate file (PEM); with --https-key serves HTTPS (settings https.cert)")
+	keyFile := fl.String("https-key", "", "TLS private key file (PEM) (settings https.key)")
+	var origins stringList
+	fl.Var(&origins, "allow-origin", "a browser origin (https://host:port) allowed to open the editor websocket besides the server's own; repeatable")
 	pos, err := parseInterleaved(fl, args)
 	if err != nil {
 		return 2
@@ -83,6 +91,9 @@ func cmdRun(args []string) int {
 	if err == nil && *mqttListen != "" {
 		err = st.Apply("mqttListen", *mqttListen)
 	}
+	if err == nil && *readonly {
+		err = st.Apply("flowsReadonly", "true")
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sluice: settings:", err)
 		return 1
@@ -92,10 +103,18 @@ func cmdRun(args []string) int {
 	for _, ign := range st.Ignored {
 		log.Warn("setting not used by Sluice", "setting", ign)
 	}
+	listenHost := str(st, "uiHost", "127.0.0.1")
+	addr := net.JoinHostPort(listenHost, str(st, "uiPort", "1880"))
+	adminServed := !*headless && str(st, "httpAdminRoot", "/") != "false"
+	if adminServed && st.Auth == nil && !isLoopback(listenHost) && !*insecure {
+		log.Error("refusing to serve the editor and admin API on " + listenHost + " without adminAuth: anyone who reaches the port could deploy flows (and run code). " +
+			"Set adminAuth in the settings file, listen on 127.0.0.1, run --headless, or pass --insecure if the network is trusted")
+		return 1
+	}
 	if len(st.MQTTListen) > 0 {
 		// Up before the flows, which may connect to it; down after them, so
 		// their close messages still go out.
-		mb, err := mqttbroker.Start(st.MQTTListen, log)
+		mb, err := mqttbroker.Start(st.MQTTListen, log, brokerAuth(st.Auth))
 		if err != nil {
 			log.Error("cannot start the MQTT broker", "err", err)
 			return 1
@@ -171,18 +190,29 @@ func cmdRun(args []string) int {
 		}
 	}
 
-	addr := fmt.Sprintf("%s:%s", str(st, "uiHost", "127.0.0.1"), str(st, "uiPort", "1880"))
+	// mu guards what deploys change and the admin API reads meanwhile.
+	var mu sync.Mutex
 	wopts := web.Options{
 		Addr: addr, Headless: *headless, Logger: log,
 		AdminRoot: str(st, "httpAdminRoot", "/"), NodeRoot: str(st, "httpNodeRoot", "/"),
 		StaticDir: str(st, "httpStatic", ""), NodeRoutes: eng.HTTP().(*engine.Router),
-		CurrentFlows: func() []byte { return current },
-		Deploy: func(body []byte) error {
-			set, err := flow.Parse(body)
+		Auth: st.Auth, ReadOnly: st.FlowsReadonly, MaxRequest: st.APIMaxLength, AllowedOrigins: origins,
+		CurrentFlows: func() []byte {
+			mu.Lock()
+			defer mu.Unlock()
+			return current
+		},
+		Credentials: func() creds.Creds {
+			mu.Lock()
+			defer mu.Unlock()
+			return credStore.Creds
+		},
+		Deploy: func(d web.Deployment) error {
+			set, err := flow.Parse(d.Flows)
 			if err != nil {
 				return err
 			}
-			if err := eng.DeploySet(set, credMap(credStore.Creds, set)); err != nil {
+			if err := eng.Redeploy(set, credMap(d.Creds, set), d.Type); err != nil {
 				var le *flow.LoadError
 				if errors.As(err, &le) {
 					return err // refused: nothing changed
@@ -191,13 +221,22 @@ func cmdRun(args []string) int {
 				// the log and its status): the flows run, so save them.
 				log.Warn("flows deployed with start errors", "err", err)
 			}
+			body := d.Flows
 			if f, err := flowfile.Format(body); err == nil {
 				body = f // the canonical, git-friendly form
 			}
 			if err := writeAtomic(flowPath, body); err != nil {
 				return fmt.Errorf("flows deployed but not saved to %s: %w", flowPath, err)
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			current = body
+			if d.CredsChanged || credStore.Dirty {
+				credStore.Creds = d.Creds
+				if err := credStore.Save(); err != nil {
+					return fmt.Errorf("flows deployed but credentials not saved to %s: %w", credStore.Path, err)
+				}
+			}
 			return nil
 		},
 	}
@@ -206,16 +245,13 @@ func cmdRun(args []string) int {
 			wopts.CORS = &web.CORS{Origin: msg.ToString(o.Value("origin")), Methods: msg.ToString(o.Value("methods"))}
 		}
 	}
-	if h, ok := st.Get("https"); ok {
-		if o, ok := h.(*msg.Object); ok {
-			cert, err := tls.LoadX509KeyPair(msg.ToString(o.Value("cert")), msg.ToString(o.Value("key")))
-			if err != nil {
-				log.Error("https: cannot load key/cert", "err", err)
-				return 1
-			}
-			wopts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		}
+	tlsCfg, err := tlsConfig(st.HTTPS, *certFile, *keyFile)
+	if err != nil {
+		log.Error("https: "+err.Error(), "cert", *certFile, "key", *keyFile)
+		_ = eng.Close(context.Background())
+		return 1
 	}
+	wopts.TLS = tlsCfg
 	srv := web.New(eng, wopts)
 	bound, err := srv.Listen()
 	if err != nil {
@@ -249,6 +285,62 @@ func cmdRun(args []string) int {
 	}
 	log.Info("stopped")
 	return code
+}
+
+// isLoopback reports whether a listen host is reachable from this machine
+// only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// tlsConfig loads the key pair from flags (both or neither) or settings
+// https (files or PEM text); nil serves plain HTTP.
+func tlsConfig(h *settings.HTTPS, certFile, keyFile string) (*tls.Config, error) {
+	if (certFile == "") != (keyFile == "") {
+		return nil, errors.New("give both --https-cert and --https-key")
+	}
+	var cert tls.Certificate
+	var err error
+	switch {
+	case certFile != "":
+		cert, err = tls.LoadX509KeyPair(certFile, keyFile)
+	case h != nil:
+		certPEM, keyPEM := h.Cert, h.Key
+		if certPEM == nil {
+			if certPEM, err = os.ReadFile(h.CertFile); err != nil {
+				return nil, fmt.Errorf("certificate: %w", err)
+			}
+		}
+		if keyPEM == nil {
+			if keyPEM, err = os.ReadFile(h.KeyFile); err != nil {
+				return nil, fmt.Errorf("key: %w", err)
+			}
+		}
+		cert, err = tls.X509KeyPair(certPEM, keyPEM)
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the key pair: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// stringList is a repeatable, comma-separable flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
 }
 
 func str(st *settings.Settings, name, def string) string {
@@ -304,7 +396,7 @@ func reportProblems(log *slog.Logger, ps []node.Problem) {
 	}
 }
 
-func credMap(c creds.Creds, set *flow.Set) map[string]map[string]string {
+func credMap(c creds.Creds, _ *flow.Set) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for id := range c {
 		out[id] = c.Strings(id)
