@@ -72,12 +72,15 @@ func newV3(cfg transportConfig, h handlers) *v3conn {
 		ctx, cancel := context.WithTimeout(parent, 30*time.Second)
 		defer cancel()
 		c, err := dialBroker(ctx, u, cfg.tls)
-		if err == nil {
-			t.mu.Lock()
-			t.dialed = c
-			t.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
-		return c, err
+		// paho writes every packet whole, so packets may share a write.
+		bc := newBatchConn(c)
+		t.mu.Lock()
+		t.dialed = bc
+		t.mu.Unlock()
+		return bc, nil
 	})
 	o.SetDefaultPublishHandler(t.onMessage)
 	o.SetConnectionLostHandler(func(_ pahomqtt.Client, err error) { t.markLost(err) })

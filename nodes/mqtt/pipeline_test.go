@@ -2,7 +2,6 @@ package mqtt
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -60,8 +59,10 @@ func TestPipelineFlow(t *testing.T) {
 }
 
 // BenchmarkPipeline measures messages a second end to end through
-// flows/mqtt-pipeline.json with a real mosquitto: a Go client publishes
-// b.N readings, another counts what comes out.
+// flows/mqtt-pipeline.json with a real mosquitto, the flows in this
+// process (for -cpuprofile): a Go client publishes b.N readings, another
+// counts what comes out. The comparison with Node-RED and a hand-written
+// client, each a process of its own, is bench/mqtt_test.go.
 //
 //	go test -run '^$' -bench Pipeline -benchtime 20000x ./nodes/mqtt/
 func BenchmarkPipelineQoS0(b *testing.B) { benchPipeline(b, 0) }
@@ -140,111 +141,4 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// BenchmarkPahoPassthrough is the yardstick for BenchmarkPipeline: a
-// hand-written paho client doing the pipeline's work (parse, label, route,
-// publish, acknowledge the source after the publish is acknowledged), run
-// against the same broker the same way.
-func BenchmarkPahoPassthroughQoS0(b *testing.B) { benchPaho(b, 0) }
-func BenchmarkPahoPassthroughQoS1(b *testing.B) { benchPaho(b, 1) }
-
-func benchPaho(b *testing.B, qos byte) {
-	m := startMosquitto(b, "max_queued_messages 0")
-	client := func(id string) pahomqtt.Client {
-		c := pahomqtt.NewClient(pahomqtt.NewClientOptions().AddBroker("tcp://" + m.addr()).SetClientID(id).SetAutoAckDisabled(true))
-		c.Connect().Wait()
-		return c
-	}
-	pt := client("pt")
-	acks := make(chan pahomqtt.Message, 10000)
-	go func() {
-		for m := range acks {
-			m.Ack()
-		}
-	}()
-	type pend struct {
-		t pahomqtt.Token
-		m pahomqtt.Message
-	}
-	pends := make(chan pend, 10000)
-	go func() {
-		for p := range pends {
-			p.t.Wait()
-			acks <- p.m
-		}
-	}()
-	pt.Subscribe("sensors/+/reading", qos, func(c pahomqtt.Client, m pahomqtt.Message) {
-		var v map[string]any
-		json.Unmarshal(m.Payload(), &v)
-		v["site"] = "plant-1"
-		out, _ := json.Marshal(v)
-		topic := "plant-1/readings"
-		if f, _ := v["value"].(float64); f > 50 {
-			topic = "plant-1/alerts"
-		}
-		go func() { pends <- pend{c.Publish(topic, qos, false, out), m} }()
-	}).Wait()
-	var got atomic.Int64
-	done := make(chan struct{})
-	rx := client("rx")
-	rx.Subscribe("plant-1/#", qos, func(_ pahomqtt.Client, m pahomqtt.Message) {
-		m.Ack()
-		if got.Add(1) == int64(b.N) {
-			close(done)
-		}
-	}).Wait()
-	tx := client("tx")
-	start, cpu0 := time.Now(), cpuTime()
-	var last pahomqtt.Token
-	payloads := [2]string{`{"id":"s1","value":42,"unit":"C"}`, `{"id":"s2","value":73.5,"unit":"C"}`}
-	for i := 0; i < b.N; i++ {
-		last = tx.Publish("sensors/s"+strconv.Itoa(i%8)+"/reading", qos, false, payloads[i%2])
-		if qos > 0 && i%500 == 499 {
-			last.Wait()
-		}
-	}
-	last.Wait()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		b.Fatalf("%d of %d", got.Load(), b.N)
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
-	b.ReportMetric((cpuTime()-cpu0).Seconds()*100000/float64(b.N), "cpu-s/100k")
-}
-
-// BenchmarkClientsOnly is the benchmark clients' own share: the same
-// publishes and subscription with nothing in between (the readings go
-// straight to the counted topic), to take out of the cpu-s/100k figures.
-func BenchmarkClientsOnly(b *testing.B) {
-	m := startMosquitto(b, "max_queued_messages 0")
-	client := func(id string) pahomqtt.Client {
-		c := pahomqtt.NewClient(pahomqtt.NewClientOptions().AddBroker("tcp://" + m.addr()).SetClientID(id))
-		c.Connect().Wait()
-		return c
-	}
-	var got atomic.Int64
-	done := make(chan struct{})
-	rx := client("rx")
-	defer rx.Disconnect(100)
-	rx.Subscribe("plant-1/#", 1, func(pahomqtt.Client, pahomqtt.Message) {
-		if got.Add(1) == int64(b.N) {
-			close(done)
-		}
-	}).Wait()
-	tx := client("tx")
-	defer tx.Disconnect(100)
-	start, cpu0 := time.Now(), cpuTime()
-	var last pahomqtt.Token
-	for i := 0; i < b.N; i++ {
-		last = tx.Publish("plant-1/readings", 1, false, `{"id":"s1","value":42,"unit":"C"}`)
-		if i%500 == 499 {
-			last.Wait()
-		}
-	}
-	last.Wait()
-	<-done
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
-	b.ReportMetric((cpuTime()-cpu0).Seconds()*100000/float64(b.N), "cpu-s/100k")
 }

@@ -1,0 +1,110 @@
+package mqtt
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// batchConn gathers the packets paho.mqtt.golang writes (one Write per
+// whole packet, from its writer goroutine and its pinger) and sends what
+// has piled up in one system call: under load a message's own write was
+// the largest single cost of passing it through. A Write returns once the
+// packet is queued. A failed write closes the connection, so paho's reader
+// ends and it reports the loss; later Writes return the error. Close sends
+// what is queued first, so that the DISCONNECT goes out and the broker
+// does not publish the will.
+type batchConn struct {
+	net.Conn
+
+	mu     sync.Mutex
+	ready  *sync.Cond // the writer has something to send, or must stop
+	room   *sync.Cond // the queue took a batch
+	buf    []byte
+	spare  []byte
+	err    error
+	closed bool
+	done   chan struct{}
+}
+
+// batchMax is how much may wait to be written before Write waits too, so
+// that a broker that stops reading holds the client back.
+const batchMax = 256 << 10
+
+func newBatchConn(c net.Conn) *batchConn {
+	b := &batchConn{Conn: c, done: make(chan struct{})}
+	b.ready = sync.NewCond(&b.mu)
+	b.room = sync.NewCond(&b.mu)
+	go b.writer()
+	return b
+}
+
+func (b *batchConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for len(b.buf) >= batchMax && b.err == nil && !b.closed {
+		b.room.Wait()
+	}
+	switch {
+	case b.err != nil:
+		return 0, b.err
+	case b.closed:
+		return 0, net.ErrClosed
+	}
+	if len(b.buf) == 0 {
+		b.ready.Signal()
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *batchConn) writer() {
+	defer close(b.done)
+	b.mu.Lock()
+	for {
+		for len(b.buf) == 0 && !b.closed {
+			b.ready.Wait()
+		}
+		if len(b.buf) == 0 {
+			b.mu.Unlock()
+			return
+		}
+		out := b.buf
+		b.buf = b.spare[:0]
+		b.room.Broadcast()
+		b.mu.Unlock()
+		_, err := b.Conn.Write(out)
+		b.mu.Lock()
+		if cap(out) <= 4*batchMax {
+			// One huge packet should not stay allocated.
+			b.spare = out[:0]
+		}
+		if err != nil {
+			b.err = err
+			b.buf = nil
+			b.room.Broadcast()
+			b.mu.Unlock()
+			_ = b.Conn.Close()
+			return
+		}
+	}
+}
+
+// Close sends what is queued (for at most closeWait) and closes.
+func (b *batchConn) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	failed := b.err != nil
+	b.ready.Signal()
+	b.room.Broadcast()
+	b.mu.Unlock()
+	if !failed {
+		t := time.NewTimer(closeWait)
+		select {
+		case <-b.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return b.Conn.Close()
+}

@@ -1,0 +1,113 @@
+package mqtt
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// Packets written from several goroutines arrive whole, each writer's in
+// its order, and Close sends what is still queued.
+func TestBatchConnKeepsPacketsWhole(t *testing.T) {
+	c, s := tcpPair(t)
+	bc := newBatchConn(c)
+	const writers, each = 4, 2000
+	var want [writers]bytes.Buffer
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				p := []byte("<" + strconv.Itoa(w) + ":" + strconv.Itoa(i) + ">")
+				want[w].Write(p)
+				if _, err := bc.Write(p); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	var got bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&got, s)
+		close(read)
+	}()
+	wg.Wait()
+	if err := bc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-read
+	var per [writers]bytes.Buffer
+	for _, pkt := range bytes.SplitAfter(got.Bytes(), []byte(">")) {
+		if len(pkt) == 0 {
+			continue
+		}
+		w, err := strconv.Atoi(string(pkt[1:bytes.IndexByte(pkt, ':')]))
+		if pkt[0] != '<' || err != nil || w >= writers {
+			t.Fatalf("torn packet %q", pkt)
+		}
+		per[w].Write(pkt)
+	}
+	for w := range per {
+		if per[w].String() != want[w].String() {
+			t.Fatalf("writer %d: packets lost or out of order", w)
+		}
+	}
+	if _, err := bc.Write([]byte("late")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+}
+
+// A connection that fails makes later writes fail and closes the socket,
+// so the reader sees the end.
+func TestBatchConnReportsWriteErrors(t *testing.T) {
+	c, s := tcpPair(t)
+	bc := newBatchConn(c)
+	_ = c.(*net.TCPConn).CloseWrite() // writes on it now fail
+	deadline := time.Now().Add(5 * time.Second)
+	var err error
+	for err == nil && time.Now().Before(deadline) {
+		_, err = bc.Write([]byte("x"))
+		time.Sleep(time.Millisecond)
+	}
+	if err == nil {
+		t.Fatal("writes never failed")
+	}
+	_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, rerr := io.ReadAll(s); rerr != nil {
+		t.Fatalf("the peer did not see the connection end: %v", rerr)
+	}
+	start := time.Now()
+	_ = bc.Close()
+	if time.Since(start) > time.Second {
+		t.Fatal("Close waited on a failed connection")
+	}
+}
