@@ -95,19 +95,19 @@ func (m *mqttMosquitto) addr() string { return "127.0.0.1:" + strconv.Itoa(m.por
 
 // pipelineFlowFile writes flows/mqtt-pipeline.json pointed at the broker
 // with both ends at qos, and returns its path.
-func pipelineFlowFile(tb testing.TB, dir string, port int, qos byte) string {
+func pipelineFlowFile(tb testing.TB, dir string, port int, qos byte, extra ...[2]string) string {
 	tb.Helper()
 	data, err := os.ReadFile("../flows/mqtt-pipeline.json")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	s := string(data)
-	for _, r := range [][2]string{
+	for _, r := range append([][2]string{
 		{`"port": "1883"`, `"port": "` + strconv.Itoa(port) + `"`},
 		// Node 22 would try ::1 first; mosquitto listens on IPv4 only.
 		{`"broker": "localhost"`, `"broker": "127.0.0.1"`},
 		{`"qos": "1"`, `"qos": "` + strconv.Itoa(int(qos)) + `"`},
-	} {
+	}, extra...) {
 		if !strings.Contains(s, r[0]) {
 			tb.Fatalf("flows/mqtt-pipeline.json has no %s any more", r[0])
 		}
@@ -137,9 +137,14 @@ type contestant struct {
 }
 
 func sluiceContestant(bin string) contestant {
-	return contestant{"sluice", func(tb testing.TB, m *mqttMosquitto, qos byte) *exec.Cmd {
+	return sluiceWith("sluice", bin)
+}
+
+// sluiceWith runs the binary on the flow with the given changes.
+func sluiceWith(name, bin string, changes ...[2]string) contestant {
+	return contestant{name, func(tb testing.TB, m *mqttMosquitto, qos byte) *exec.Cmd {
 		dir := tb.TempDir()
-		flow := pipelineFlowFile(tb, dir, m.port, qos)
+		flow := pipelineFlowFile(tb, dir, m.port, qos, changes...)
 		cmd := exec.Command(bin, "run", "--headless", "-u", dir, "-p", strconv.Itoa(freePort(tb)), flow)
 		logs, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
@@ -481,6 +486,15 @@ func runPipeline(b *testing.B, m *mqttMosquitto, c contestant, qos byte, n, pace
 		}
 	}
 	t.mu.Unlock()
+	if os.Getenv("SLUICE_BENCH_LOGS") != "" {
+		var slow []string
+		for i, l := range lat {
+			if l > 5*time.Millisecond {
+				slow = append(slow, fmt.Sprintf("%d:%v", i, l.Round(time.Millisecond)))
+			}
+		}
+		b.Logf("%s QoS %d: readings slower than 5 ms: %v", c.name, qos, slow)
+	}
 	slices.Sort(lat)
 	if len(lat) > 0 {
 		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
@@ -553,7 +567,7 @@ func BenchmarkMQTTPipeline(b *testing.B) {
 	rate, _ := strconv.ParseFloat(benchEnv("SLUICE_BENCH_MQTT_RATE", "1000"), 64)
 	paced := int(2 * rate)
 	m := startBenchMosquitto(b, "max_queued_messages 0")
-	contestants := []contestant{ceilingContestant, sluiceContestant(buildBinary(b))}
+	contestants := []contestant{ceilingContestant, sluiceContestant(sluiceBinary(b))}
 	nrDir, why := nodeRedDir()
 	if nrDir != "" {
 		contestants = append(contestants, nodeRedContestant(nrDir))
@@ -636,8 +650,19 @@ func burstTable(w io.Writer, rs []burstResult) {
 	}
 }
 
+// sluiceBinary is SLUICE_BENCH_BIN (a binary, or a wrapper such as a
+// profiler's, to run instead) or the binary built from this tree.
+func sluiceBinary(tb testing.TB) string {
+	if bin := os.Getenv("SLUICE_BENCH_BIN"); bin != "" {
+		return bin
+	}
+	return buildBinary(tb)
+}
+
 func burstContestants(tb testing.TB) ([]contestant, string) {
-	cs := []contestant{ceilingContestant, sluiceContestant(buildBinary(tb))}
+	bin := sluiceBinary(tb)
+	cs := []contestant{ceilingContestant, sluiceContestant(bin),
+		sluiceWith("sluice-v5", bin, [2]string{`"protocolVersion": "4"`, `"protocolVersion": "5"`})}
 	dir, why := nodeRedDir()
 	if dir != "" {
 		cs = append(cs, nodeRedContestant(dir))
@@ -671,6 +696,9 @@ func TestMQTTBurstBrokerDefaults(t *testing.T) {
 	var sluice, nr *burstResult
 	var rs []burstResult
 	for _, c := range cs[1:] { // the ceiling is for the benchmark
+		if c.name == "sluice-v5" {
+			continue
+		}
 		r := runBurst(t, c)
 		rs = append(rs, r)
 		switch c.name {
