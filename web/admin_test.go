@@ -249,23 +249,40 @@ func dial(t *testing.T, ts *testServer, hdr http.Header) *websocket.Conn {
 	return c
 }
 
-// next reads comms messages until one has the topic.
+type wsMsg struct {
+	Topic string          `json:"topic"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// pending keeps what next read past, per socket, so no answer is lost to
+// a read that looked for another topic.
+var pending = struct {
+	sync.Mutex
+	m map[*websocket.Conn][]wsMsg
+}{m: map[*websocket.Conn][]wsMsg{}}
+
+// next returns the first comms message with the topic, in arrival order.
 func next(t *testing.T, c *websocket.Conn, topic string) json.RawMessage {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		var batch []struct {
-			Topic string          `json:"topic"`
-			Data  json.RawMessage `json:"data"`
-		}
-		if err := c.ReadJSON(&batch); err != nil {
-			t.Fatalf("waiting for %s: %v", topic, err)
-		}
-		for _, m := range batch {
+		pending.Lock()
+		q := pending.m[c]
+		for i, m := range q {
 			if m.Topic == topic {
+				pending.m[c] = append(q[:i:i], q[i+1:]...)
+				pending.Unlock()
 				return m.Data
 			}
 		}
+		pending.Unlock()
+		var batch []wsMsg
+		if err := c.ReadJSON(&batch); err != nil {
+			t.Fatalf("waiting for %s: %v", topic, err)
+		}
+		pending.Lock()
+		pending.m[c] = append(pending.m[c], batch...)
+		pending.Unlock()
 	}
 }
 
