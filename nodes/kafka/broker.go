@@ -189,13 +189,22 @@ func (b *broker) tlsConfig(c node.Ctx) (*tls.Config, error) {
 	return tc, nil
 }
 
+// errSettings marks a failure that no retry mends: settings that cannot
+// work, or a broker node that is closed.
+var errSettings = errors.New("kafka settings")
+
+type settingsError struct{ error }
+
+func (e settingsError) Is(target error) bool { return target == errSettings }
+func (e settingsError) Unwrap() error        { return e.error }
+
 // acquire returns the shared client for key, connecting it with tweak
 // applied to the settings when it does not exist yet; release gives it back.
 func (b *broker) acquire(c node.Ctx, key string, tweak func(*sarama.Config), producer bool) (*sharedClient, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return nil, fmt.Errorf("kafka-broker %s: closed", b.id)
+		return nil, settingsError{fmt.Errorf("kafka-broker %s: closed", b.id)}
 	}
 	if sc := b.clients[key]; sc != nil {
 		sc.users++
@@ -203,13 +212,13 @@ func (b *broker) acquire(c node.Ctx, key string, tweak func(*sarama.Config), pro
 	}
 	conf, err := b.config(c)
 	if err != nil {
-		return nil, err
+		return nil, settingsError{err}
 	}
 	if tweak != nil {
 		tweak(conf)
 	}
 	if err := conf.Validate(); err != nil {
-		return nil, fmt.Errorf("kafka-broker %s: %w", b.id, err)
+		return nil, settingsError{fmt.Errorf("kafka-broker %s: %w", b.id, err)}
 	}
 	cl, err := sarama.NewClient(b.addrs, conf)
 	if err != nil {

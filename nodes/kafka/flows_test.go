@@ -48,7 +48,7 @@ func exampleFlow(t *testing.T, file, mqttAddr, kafkaAddrs string, edit map[strin
 
 func mqttPeer(t *testing.T) (string, paho.Client) {
 	t.Helper()
-	b, err := mqttbroker.Start([]string{"127.0.0.1:0"}, nil)
+	b, err := mqttbroker.Start([]string{"127.0.0.1:0"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

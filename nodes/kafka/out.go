@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +58,21 @@ type outNode struct {
 	degraded atomic.Bool // status shows a retry; the next ack clears it
 	ctx      context.Context
 	cancel   context.CancelFunc
+
+	// An outage makes sarama give records back one by one while later
+	// ones may already succeed; resending each on its own would reorder a
+	// key's records. So the first record given back holds the node: new
+	// records wait in Input, and once sarama has settled everything it
+	// had, the records given back are sent again in the order they came.
+	hmu       sync.Mutex
+	seq       uint64
+	inflight  int       // records handed to sarama and not yet settled
+	back      []*record // records given back for an outage, to send again
+	holding   bool
+	resending bool
+	// roundFailed: a record was given back since the last resend began.
+	roundFailed bool
+	open        chan struct{} // closed when a hold ends
 }
 
 // record travels with a produced message as its Metadata and finishes the
@@ -64,6 +81,8 @@ type record struct {
 	n     *outNode
 	c     node.Ctx
 	m     *msg.Msg
+	pm    *sarama.ProducerMessage
+	seq   uint64
 	tries int
 }
 
@@ -71,12 +90,13 @@ func (r *record) finish(err error) {
 	if err == nil && r.n.degraded.CompareAndSwap(true, false) {
 		r.c.Status(statusConnected)
 	}
+	r.n.settled(nil)
 	r.c.Done(r.m, err)
 }
 
-// failed handles a record the producer gave up on: a broker outage sends
-// it again later (it stays unfinished, which holds the flow back); a
-// refusal, or an outage longer than resendLimit tries, is an error.
+// failed handles a record the producer gave up on: a broker outage holds
+// it for sending again (it stays unfinished, which holds the flow back); a
+// refusal, or an outage longer than resendLimit rounds, is an error.
 func (r *record) failed(pe *sarama.ProducerError) {
 	err := fmt.Errorf("kafka: record for topic %q partition %d not written: %v", pe.Msg.Topic, pe.Msg.Partition, pe.Err)
 	if !retriable(pe.Err) || r.tries >= resendLimit || r.n.ctx.Err() != nil {
@@ -87,20 +107,101 @@ func (r *record) failed(pe *sarama.ProducerError) {
 		r.c.Status(statusError("retrying: " + pe.Err.Error()))
 	}
 	r.tries++
-	again := &sarama.ProducerMessage{Topic: pe.Msg.Topic, Key: pe.Msg.Key, Value: pe.Msg.Value, Headers: pe.Msg.Headers,
+	r.pm = &sarama.ProducerMessage{Topic: pe.Msg.Topic, Key: pe.Msg.Key, Value: pe.Msg.Value, Headers: pe.Msg.Headers,
 		Partition: r.n.partitionOf(pe.Msg), Metadata: r}
-	time.AfterFunc(resendDelay(r.tries), func() {
-		sc, perr := r.n.producer()
-		if perr != nil {
-			r.finish(err)
-			return
-		}
+	r.n.settled(r)
+}
+
+// settled records that sarama is done with one record; back is the record
+// when it is to be sent again.
+func (n *outNode) settled(back *record) {
+	n.hmu.Lock()
+	defer n.hmu.Unlock()
+	n.inflight--
+	if back != nil {
+		n.back = append(n.back, back)
+		n.holding = true
+		n.roundFailed = true
+	}
+	if !n.holding || n.inflight > 0 || n.resending {
+		return
+	}
+	if len(n.back) == 0 {
+		n.holding = false
+		close(n.open)
+		n.open = make(chan struct{})
+		return
+	}
+	n.resending = true
+	go n.resend(n.roundFailed)
+}
+
+// resend sends the records given back again, oldest first. After a round
+// in which something failed, the oldest goes alone, after a pause that
+// grows with each round, as a probe: only once the broker took it do the
+// others follow, so that they are not written while it fails again.
+func (n *outNode) resend(probe bool) {
+	n.hmu.Lock()
+	batch := n.back
+	sort.Slice(batch, func(i, j int) bool { return batch[i].seq < batch[j].seq })
+	n.back = nil
+	if probe {
+		n.back = append(n.back, batch[1:]...)
+		batch = batch[:1]
+	}
+	n.roundFailed = false
+	n.hmu.Unlock()
+	var err error
+	var sc *sharedClient
+	if probe {
 		select {
-		case sc.prod.Input() <- again:
-		case <-r.n.ctx.Done():
-			r.finish(err)
+		case <-time.After(resendDelay(batch[0].tries)):
+		case <-n.ctx.Done():
+			err = errors.New("kafka out: node stopped before the record was written")
 		}
-	})
+	}
+	if err == nil {
+		sc, err = n.producer()
+	}
+	n.hmu.Lock()
+	n.resending = false
+	n.inflight += len(batch)
+	n.hmu.Unlock()
+	for i, r := range batch {
+		if err == nil {
+			select {
+			case sc.prod.Input() <- r.pm:
+				continue
+			case <-n.ctx.Done():
+				err = errors.New("kafka out: node stopped before the record was written")
+			}
+		}
+		for _, r := range batch[i:] {
+			r.finish(fmt.Errorf("kafka: record for topic %q not written: %w", r.pm.Topic, err))
+		}
+		return
+	}
+}
+
+// waitOpen waits while the node is held by an outage, then counts a
+// record in flight and gives it its place in the order.
+func (n *outNode) waitOpen() (uint64, error) {
+	n.hmu.Lock()
+	for n.holding {
+		ch := n.open
+		n.hmu.Unlock()
+		select {
+		case <-ch:
+		case <-n.ctx.Done():
+			return 0, errors.New("kafka out: node stopped before the record was sent")
+		}
+		n.hmu.Lock()
+	}
+	n.seq++
+	n.inflight++
+	seq := n.seq
+	n.hmu.Unlock()
+	return seq, nil
 }
 
 func checkIdempotent(v any, cfg *node.Config) error {
@@ -174,6 +275,17 @@ func (n *outNode) tweak(conf *sarama.Config) {
 	// out by record.failed sending the record again.
 	conf.Producer.Retry.Max = 5
 	conf.Producer.Retry.Backoff = 200 * time.Millisecond
+	// Sarama pauses after every record it gives back. A record given back
+	// at its first try is one that found no leader (the broker is away):
+	// no pause then, so that everything queued behind it is given back
+	// while the broker is still away, before any of it can be written
+	// ahead of what is resent (see outNode.back).
+	conf.Producer.Retry.BackoffFunc = func(retries, _ int) time.Duration {
+		if retries == 0 {
+			return 0
+		}
+		return 200 * time.Millisecond
+	}
 	conf.ChannelBufferSize = 4096
 	if n.idempotent {
 		// Sarama's idempotent producer keeps order only with one request
@@ -185,6 +297,7 @@ func (n *outNode) tweak(conf *sarama.Config) {
 func (n *outNode) Start(c node.Ctx) error {
 	n.c = c
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.open = make(chan struct{})
 	bn, _ := c.ConfigNode(n.brokerID)
 	b, ok := bn.(*broker)
 	if !ok {
@@ -238,18 +351,54 @@ func (n *outNode) Input(c node.Ctx, m *msg.Msg) error {
 		c.Done(m, err)
 		return nil
 	}
-	sc, err := n.producer()
+	sc, err := n.connected()
 	if err != nil {
 		c.Done(m, err)
 		return nil
 	}
-	pm.Metadata = &record{n: n, c: c, m: m}
+	seq, err := n.waitOpen()
+	if err != nil {
+		c.Done(m, err)
+		return nil
+	}
+	r := &record{n: n, c: c, m: m, pm: pm, seq: seq}
+	pm.Metadata = r
 	select {
 	case sc.prod.Input() <- pm:
 	case <-n.ctx.Done():
-		c.Done(m, errors.New("kafka out: node stopped before the record was sent"))
+		r.finish(errors.New("kafka out: node stopped before the record was sent"))
 	}
 	return nil
+}
+
+// connectWait is how long a message waits for a broker that cannot be
+// reached (down, a wrong address, a refused login) before it fails.
+var connectWait = 10 * time.Minute
+
+// connected returns the producer, waiting while the cluster cannot be
+// reached: a Kafka that is down when the flows start holds messages back
+// as an outage later does, instead of failing them. Settings that cannot
+// work fail at once.
+func (n *outNode) connected() (*sharedClient, error) {
+	sc, err := n.producer()
+	if err == nil || errors.Is(err, errSettings) {
+		return sc, err
+	}
+	deadline := time.Now().Add(connectWait)
+	for try := 1; ; try++ {
+		wait := resendDelay(try)
+		if time.Now().Add(wait).After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-n.ctx.Done():
+			return nil, err
+		}
+		if sc, err = n.producer(); err == nil || errors.Is(err, errSettings) {
+			return sc, err
+		}
+	}
 }
 
 // prepare builds the record from the node's settings and the message.

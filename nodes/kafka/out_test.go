@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -121,22 +122,67 @@ func TestOutRefusedRecord(t *testing.T) {
 	h.none("sinkDone", 300*time.Millisecond)
 }
 
-// An unknown broker address shows an error status and fails messages
-// instead of finishing them.
+// An unknown broker address shows an error status at once; a message waits
+// for the broker as it would through an outage, and fails (to catch nodes,
+// complete nodes silent) once connectWait is over.
 func TestOutUnknownBroker(t *testing.T) {
+	defer func(d time.Duration) { connectWait = d }(connectWait)
+	connectWait = 2 * time.Second
 	h := newHarness(t)
 	h.deploy(brokerNode("127.0.0.1:1")+`,
 		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"x"},
 		{"id":"c","type":"catch","z":"tab","scope":["ko"],"wires":[["sinkErr"]]},
-		{"id":"sinkErr","type":"kt-sink","z":"tab"}`, nil)
+		{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sinkDone"]]},
+		{"id":"sinkErr","type":"kt-sink","z":"tab"},
+		{"id":"sinkDone","type":"kt-sink","z":"tab"}`, nil)
 	s := h.waitStatus("ko", "kafka-broker kb", 20*time.Second)
-	if s.Fill != "red" {
-		t.Errorf("status %+v, want red", s)
+	if s.Fill != "red" || !strings.Contains(s.Text, "127.0.0.1:1") {
+		t.Errorf("status %+v, want red naming the address", s)
 	}
 	m := msg.New()
 	m.Set("payload", "x")
 	h.inject("ko", m.Object)
-	h.next("sinkErr", 20*time.Second)
+	h.none("sinkErr", time.Second) // still waiting for the broker
+	e := h.next("sinkErr", 20*time.Second)
+	if text := msg.ToString(e.Value("error").(*msg.Object).Value("message")); !strings.Contains(text, "127.0.0.1:1") {
+		t.Errorf("error %q should name the broker address", text)
+	}
+	h.none("sinkDone", 300*time.Millisecond)
+}
+
+// A Kafka that is down when the flows start holds messages back until it
+// comes up; none fails and they are written in order.
+func TestOutBrokerDownAtStart(t *testing.T) {
+	kcat(t)
+	rc := newRestartableCluster(t, 1, "late")
+	rc.stop()
+	h := newHarness(t)
+	h.deploy(brokerNode(rc.addr())+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"late"},
+		{"id":"c","type":"catch","z":"tab","scope":["ko"],"wires":[["sinkErr"]]},
+		{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sinkDone"]]},
+		{"id":"sinkErr","type":"kt-sink","z":"tab"},
+		{"id":"sinkDone","type":"kt-sink","z":"tab"}`, nil)
+	h.waitStatus("ko", "kafka-broker kb", 20*time.Second)
+	for i := range 20 {
+		m := msg.New()
+		m.Set("payload", fmt.Sprintf("r%d", i))
+		h.inject("ko", m.Object)
+	}
+	h.none("sinkDone", time.Second)
+	rc.start()
+	for range 20 {
+		h.next("sinkDone", 30*time.Second)
+	}
+	h.none("sinkErr", 100*time.Millisecond)
+	out := runKcat(t, "", "-b", rc.addr(), "-C", "-t", "late", "-o", "beginning", "-e", "-q", "-f", "%s\n")
+	var want strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&want, "r%d\n", i)
+	}
+	if out != want.String() {
+		t.Fatalf("Kafka holds %q, want r0..r19 in order", out)
+	}
 }
 
 // An oversize record is refused before it leaves: an error for catch
