@@ -48,13 +48,16 @@ func (n *browserNode) Start(c node.Ctx) error {
 		return nil
 	}
 	n.ep = ep
-	c.Status(node.Status{Fill: "grey", Shape: "dot", Text: "no Items"})
+	ep.watch(c.ID(), func(st string, err error) { c.Status(stateStatus(st, err)) })
 	return nil
 }
 
 func (n *browserNode) Close(ctx context.Context, removed bool) error {
 	if n.cancel != nil {
 		n.cancel()
+	}
+	if n.ep != nil {
+		n.ep.unwatch(n.c.ID())
 	}
 	return nil
 }

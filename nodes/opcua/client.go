@@ -192,23 +192,14 @@ func (n *clientNode) onState(st string, err error) {
 	n.state = st
 	sub := n.sub
 	n.mu.Unlock()
-	switch st {
-	case "connected":
+	if st == "connected" {
 		if sub != nil {
 			n.c.Status(node.Status{Fill: "green", Shape: "ring", Text: fmt.Sprintf("connected, subscribing %d items", sub.count())})
 		} else {
 			n.c.Status(node.Status{Fill: "green", Shape: "dot", Text: "session active"})
 		}
-	case "error":
-		t := "error"
-		if err != nil {
-			t = "error: " + err.Error()
-		}
-		n.c.Status(node.Status{Fill: "red", Shape: "ring", Text: t})
-	case "closed":
-		n.c.Status(node.Status{Fill: "yellow", Shape: "dot", Text: "closed"})
-	default:
-		n.c.Status(node.Status{Fill: "yellow", Shape: "ring", Text: st})
+	} else {
+		n.c.Status(stateStatus(st, err))
 	}
 	if changed && st != "closed" {
 		o := msg.New()
@@ -268,6 +259,23 @@ func (n *clientNode) Input(c node.Ctx, m *msg.Msg) error {
 		return n.deleteSubscription(ctx)
 	}
 	return nil
+}
+
+// stateStatus is the status of a node whose endpoint is in state st.
+func stateStatus(st string, err error) node.Status {
+	switch st {
+	case "connected":
+		return node.Status{Fill: "green", Shape: "dot", Text: "connected"}
+	case "error":
+		t := "error"
+		if err != nil {
+			t = "error: " + err.Error()
+		}
+		return node.Status{Fill: "red", Shape: "ring", Text: t}
+	case "closed":
+		return node.Status{Fill: "yellow", Shape: "dot", Text: "closed"}
+	}
+	return node.Status{Fill: "yellow", Shape: "ring", Text: st}
 }
 
 // session returns the endpoint's client for one request.

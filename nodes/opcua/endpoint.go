@@ -396,13 +396,10 @@ func (e *Endpoint) dial(ctx context.Context) (*opcua.Client, <-chan opcua.ConnSt
 	return cl, states, nil
 }
 
-// ownCert is the client certificate: the files given on the endpoint's
-// user certificate options when it is not used for the user identity,
-// else the generated one.
+// ownCert is the application certificate of the session: generated once
+// per user directory. (The package's per-client-node certificate files do
+// not apply: the session is shared by the endpoint's nodes.)
 func (e *Endpoint) ownCert() ([]byte, *rsa.PrivateKey, error) {
-	if !e.usercert && e.userCert != "" && e.userKey != "" {
-		return loadPair(e.userCert, e.userKey)
-	}
 	return clientCert(e.pki)
 }
 
