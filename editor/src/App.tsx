@@ -73,6 +73,10 @@ function Editor() {
   const comms = useRef<api.Comms | undefined>(undefined);
   const revRef = useRef<string | undefined>(undefined);
   const deploying = useRef(false);
+  // Sizes the canvas measured: handed back with every node, or xyflow
+  // would hide and re-measure every node each time the node list is
+  // rebuilt (each stats tick).
+  const measured = useRef(new Map<string, { width: number; height: number }>());
   revRef.current = rev;
 
   const setDoc = useCallback((next: FlowNode[] | ((d: FlowNode[]) => FlowNode[]), record = true) => {
@@ -171,6 +175,18 @@ function Editor() {
   const curTab = byId.get(tab);
   const subflow = curTab?.type === "subflow" ? curTab : undefined;
 
+  // Canvas nodes and edges are rebuilt from the document on every change
+  // and stats tick; reusing the objects whose inputs are unchanged keeps
+  // React and xyflow from redrawing a thousand nodes a second.
+  const nodeCache = useRef(new Map<string, { key: unknown[]; value: any }>());
+  const reuse = <T,>(id: string, key: unknown[], make: () => T): T => {
+    const c = nodeCache.current.get(id);
+    if (c && c.key.length === key.length && c.key.every((v, i) => v === key[i])) return c.value as T;
+    const value = make();
+    nodeCache.current.set(id, { key, value });
+    return value;
+  };
+
   const nodes: Node[] = useMemo(() => {
     const out: Node[] = [];
     for (const n of doc) {
@@ -184,48 +200,55 @@ function Editor() {
           zIndex: -1,
           selected: selected.has(n.id),
           connectable: false,
+          measured: measured.current.get(n.id),
         });
         continue;
       }
       if (n.type === "junction") {
-        out.push({ id: n.id, type: "junction", position: { x: n.x! - 5, y: n.y! - 5 }, data: {}, selected: selected.has(n.id) });
+        out.push({ id: n.id, type: "junction", position: { x: n.x! - 5, y: n.y! - 5 }, data: {}, selected: selected.has(n.id), measured: measured.current.get(n.id) });
         continue;
       }
       const spec = specs[n.type];
       const pt = M.ports(n, specs, doc);
-      const w = M.nodeWidth(n, spec);
       const sfTemplate = n.type.startsWith("subflow:") ? byId.get(n.type.slice(8)) : undefined;
-      const data: NodeBoxData = {
-        label: sfTemplate && !n.name ? sfTemplate.name ?? sfTemplate.id : M.label(n, spec),
-        type: n.type,
-        color: spec?.color ?? sfTemplate?.color ?? (n.type.startsWith("subflow:") ? "#ddaa99" : "#eee"),
-        inputs: pt.inputs,
-        outputs: pt.outputs,
-        width: w,
-        status: status[n.id],
-        counts: stats[n.id],
-        changed: changed.has(n.id),
-        invalid: problemOf.get(n.id),
-        unknown: !spec && !sfTemplate,
-        disabled: !!n.d,
-      };
-      if (n.type === "inject") data.onInject = () => api.inject(n.id).catch((e) => setNotice({ text: String(e.message ?? e), error: true }));
-      if (n.type === "debug") {
-        data.debugActive = n.active !== false && n.active !== "false";
-        data.onDebugToggle = () => {
-          const on = !data.debugActive;
-          setDoc((d) => M.update(d, n.id, { active: on }));
-          api.setDebug(n.id, on);
-        };
-      }
-      out.push({ id: n.id, type: "nr", position: { x: n.x! - w / 2, y: n.y! - M.NODE_HEIGHT / 2 }, data, selected: selected.has(n.id) });
+      const cnt = stats[n.id];
+      const key = [n, spec, sfTemplate, pt.inputs, pt.outputs, status[n.id], cnt?.[0], cnt?.[1], cnt?.[2], cnt?.[3], changed.has(n.id), problemOf.get(n.id), selected.has(n.id), measured.current.get(n.id)];
+      out.push(
+        reuse(n.id, key, () => {
+          const w = M.nodeWidth(n, spec);
+          const data: NodeBoxData = {
+            label: sfTemplate && !n.name ? sfTemplate.name ?? sfTemplate.id : M.label(n, spec),
+            type: n.type,
+            color: spec?.color ?? sfTemplate?.color ?? (n.type.startsWith("subflow:") ? "#ddaa99" : "#eee"),
+            inputs: pt.inputs,
+            outputs: pt.outputs,
+            width: w,
+            status: status[n.id],
+            counts: cnt,
+            changed: changed.has(n.id),
+            invalid: problemOf.get(n.id),
+            unknown: !spec && !sfTemplate,
+            disabled: !!n.d,
+          };
+          if (n.type === "inject") data.onInject = () => api.inject(n.id).catch((e) => setNotice({ text: String(e.message ?? e), error: true }));
+          if (n.type === "debug") {
+            data.debugActive = n.active !== false && n.active !== "false";
+            data.onDebugToggle = () => {
+              const on = !data.debugActive;
+              setDoc((d) => M.update(d, n.id, { active: on }));
+              api.setDebug(n.id, on);
+            };
+          }
+          return { id: n.id, type: "nr", position: { x: n.x! - w / 2, y: n.y! - M.NODE_HEIGHT / 2 }, data, selected: selected.has(n.id), measured: measured.current.get(n.id) } as Node;
+        }),
+      );
     }
     if (subflow) {
       (subflow.in ?? []).forEach((p: any, i: number) =>
-        out.push({ id: SF.portId("in", i), type: "sfport", position: { x: (p.x ?? 60) - 20, y: (p.y ?? 60) - 15 }, data: { kind: "in", label: "in" }, selected: selected.has(SF.portId("in", i)), deletable: false }),
+        out.push({ id: SF.portId("in", i), type: "sfport", position: { x: (p.x ?? 60) - 20, y: (p.y ?? 60) - 15 }, data: { kind: "in", label: "in" }, selected: selected.has(SF.portId("in", i)), deletable: false, measured: measured.current.get(SF.portId("in", i)) }),
       );
       (subflow.out ?? []).forEach((p: any, i: number) =>
-        out.push({ id: SF.portId("out", i), type: "sfport", position: { x: (p.x ?? 400) - 20, y: (p.y ?? 60) - 15 }, data: { kind: "out", label: String(i + 1) }, selected: selected.has(SF.portId("out", i)), deletable: false }),
+        out.push({ id: SF.portId("out", i), type: "sfport", position: { x: (p.x ?? 400) - 20, y: (p.y ?? 60) - 15 }, data: { kind: "out", label: String(i + 1) }, selected: selected.has(SF.portId("out", i)), deletable: false, measured: measured.current.get(SF.portId("out", i)) }),
       );
     }
     return out;
@@ -240,7 +263,8 @@ function Editor() {
           const tgt = byId.get(t);
           if (!tgt || tgt.z !== tab) return;
           const id = `${n.id}:${port}>${t}`;
-          out.push({ id, source: n.id, sourceHandle: "o" + port, target: t, targetHandle: "in", type: "rate", data: { rate: rates[n.id] ?? 0 }, selected: selEdges.has(id) });
+          const rate = rates[n.id] ?? 0;
+          out.push(reuse("edge " + id, [rate, selEdges.has(id)], () => ({ id, source: n.id, sourceHandle: "o" + port, target: t, targetHandle: "in", type: "rate", data: { rate }, selected: selEdges.has(id) })));
         }),
       );
       if (n.type === "link out" && Array.isArray(n.links)) {
@@ -288,6 +312,7 @@ function Editor() {
           if (c.selected) sel.add(c.id);
           else sel.delete(c.id);
         } else if (c.type === "remove" && !SF.parsePortId(c.id)) removed.add(c.id);
+        else if (c.type === "dimensions" && c.dimensions) measured.current.set(c.id, c.dimensions);
       }
       if (moved) {
         const mv = moved;
@@ -523,7 +548,7 @@ function Editor() {
     if (!focus) return;
     const n = byId.get(focus);
     if (n && n.z === tab && typeof n.x === "number") {
-      rf.setCenter(n.x, n.y ?? 0, { zoom: Math.max(rf.getZoom(), 1), duration: 0 });
+      rf.setCenter(n.x, n.y ?? 0, { zoom: rf.getZoom(), duration: 0 });
       setFocus(undefined);
     }
   }, [focus, tab, nodes, byId, rf]);

@@ -134,6 +134,198 @@ await step("node counters and status appear on the canvas", async () => {
   await shot("running");
 });
 
+// Confirm and prompt dialogs (deleting a tab) are accepted.
+page.on("dialog", (d) => d.accept());
+
+const fitView = () => page.click(".react-flow__controls-fitview");
+const rename = async (label, type, name) => {
+  await fitView();
+  // Select first: a double click whose first click changes the selection
+  // can land on the pane while the canvas re-renders.
+  await node(label).click();
+  await node(label).locator(".nr-node.selected").waitFor();
+  await node(label).dblclick();
+  const dialog = page.locator(`.dialog[aria-label='edit ${type}']`);
+  await dialog.waitFor();
+  await dialog.locator("label.field", { hasText: "name" }).first().locator("input").fill(name);
+  await dialog.locator("button", { hasText: "Done" }).click();
+  await node(name).waitFor({ timeout: 5000 });
+};
+const flowsURL = new URL("flows", url).href;
+const v2 = { "Node-RED-API-Version": "v2" };
+const serverFlows = async () => (await (await page.request.get(flowsURL, { headers: v2 })).json()).flows;
+// deployBehindTheBack changes a node's name on the server as another
+// editor would.
+const deployBehindTheBack = async (id, name) => {
+  const cur = await (await page.request.get(flowsURL, { headers: v2 })).json();
+  cur.flows.find((n) => n.id === id).name = name;
+  const r = await page.request.post(flowsURL, { headers: { ...v2, "Content-Type": "application/json" }, data: { rev: cur.rev, flows: cur.flows } });
+  if (!r.ok()) throw new Error("REST deploy failed: " + (await r.text()));
+  await page.locator(".notice", { hasText: "deployed from elsewhere" }).waitFor({ timeout: 10000 });
+  await page.locator(".notice").click();
+};
+const deployAndWait = async () => {
+  if (await page.locator(".notice").count()) await page.locator(".notice").click();
+  await page.click("button[aria-label=deploy]");
+};
+
+await step("search (Ctrl+F) finds a node on any tab and selects it", async () => {
+  await page.locator(".react-flow__pane").click({ position: { x: 50, y: 700 } });
+  await page.keyboard.press("Control+f");
+  const dialog = page.locator(".dialog[aria-label=search]");
+  await dialog.locator("input").fill("odd");
+  await dialog.locator(".search-hit", { hasText: "odd" }).first().waitFor({ timeout: 5000 });
+  await shot("search");
+  await page.keyboard.press("Enter");
+  await dialog.waitFor({ state: "detached" });
+  await node("odd").locator(".nr-node.selected").waitFor({ timeout: 5000 });
+  await page.locator(".info h3", { hasText: "odd" }).waitFor();
+  await page.click(".sidebar-tabs button:has-text('debug')");
+});
+
+await step("a conflicting deploy offers a dialog; overwrite wins", async () => {
+  await deployBehindTheBack("echo-in", "echo srv");
+  await rename("reply", "websocket out", "reply local");
+  await deployAndWait();
+  const dialog = page.locator(".dialog[aria-label='deploy conflict']");
+  await dialog.waitFor({ timeout: 10000 });
+  await shot("conflict");
+  await dialog.locator("button", { hasText: "Overwrite" }).click();
+  await page.locator(".notice", { hasText: "Deployed" }).waitFor({ timeout: 10000 });
+  const f = await serverFlows();
+  if (f.find((n) => n.id === "echo-in").name !== "echo") throw new Error("overwrite kept the server's change");
+  if (f.find((n) => n.id === "echo-out").name !== "reply local") throw new Error("overwrite lost the local change");
+});
+
+await step("a conflicting deploy merges: server and local changes both land", async () => {
+  await deployBehindTheBack("log-even", "even srv");
+  await rename("echo", "websocket in", "echo local");
+  await deployAndWait();
+  const dialog = page.locator(".dialog[aria-label='deploy conflict']");
+  await dialog.waitFor({ timeout: 10000 });
+  await dialog.locator("button", { hasText: "Merge" }).click();
+  await page.locator(".notice", { hasText: "Deployed" }).waitFor({ timeout: 10000 });
+  await node("even srv").waitFor({ timeout: 5000 });
+  const f = await serverFlows();
+  if (f.find((n) => n.id === "log-even").name !== "even srv") throw new Error("merge lost the server's change");
+  if (f.find((n) => n.id === "echo-in").name !== "echo local") throw new Error("merge lost the local change");
+});
+
+await step("a selection becomes a subflow whose ports carry the boundary wires", async () => {
+  await fitView();
+  await node("even second?").click();
+  await node("even srv").click({ modifiers: ["Control"] });
+  await page.locator(".nr-node.selected").nth(1).waitFor({ timeout: 5000 });
+  await page.click("button[aria-label='selection to subflow']");
+  await node("Subflow 1").waitFor({ timeout: 5000 });
+  await shot("subflow-instance");
+  await page.click(".tab:has-text('Subflow 1')");
+  await page.locator(".nr-sfport").nth(1).waitFor({ timeout: 5000 });
+  await node("even srv").waitFor();
+  await shot("subflow-template");
+  await page.click(".tab:has-text('Hello')");
+  await node("Subflow 1").waitFor();
+  await deployAndWait();
+  await page.locator(".notice", { hasText: "Deployed" }).waitFor({ timeout: 10000 });
+  const f = await serverFlows();
+  const sf = f.find((n) => n.type === "subflow");
+  const inst = f.find((n) => n.type === "subflow:" + sf?.id);
+  if (!sf || !inst) throw new Error("server has no subflow or instance");
+  if (sf.in.length !== 1 || sf.out.length !== 1) throw new Error("ports: " + JSON.stringify({ in: sf.in, out: sf.out }));
+  if (JSON.stringify(inst.wires) !== '[["log-odd"]]') throw new Error("instance wires " + JSON.stringify(inst.wires));
+  if (!f.find((n) => n.id === "shape").wires[0].includes(inst.id)) throw new Error("the wire into the selection does not reach the instance");
+  if (f.find((n) => n.id === "route").z !== sf.id) throw new Error("route did not move into the subflow");
+});
+
+await step("an imported flow with unknown types shows every node; deploy marks them", async () => {
+  const flow = [
+    { id: "imp-tab", type: "tab", label: "Imported" },
+    { id: "imp-a", type: "inject", z: "imp-tab", name: "imp start", props: [{ p: "payload" }], payload: "", payloadType: "date", repeat: "", x: 120, y: 80, wires: [["imp-u"]] },
+    { id: "imp-u", type: "acme-widget", z: "imp-tab", name: "acme", color: "weird", x: 320, y: 80, wires: [["imp-d"], ["imp-w"]] },
+    { id: "imp-d", type: "debug", z: "imp-tab", name: "imp log", active: true, complete: "payload", x: 520, y: 60, wires: [] },
+    { id: "imp-w", type: "another-unknown", z: "imp-tab", x: 520, y: 120, wires: [] },
+  ];
+  await page.click("button:has-text('Import')");
+  const dialog = page.locator(".dialog[aria-label=import]");
+  await dialog.locator("textarea").fill(JSON.stringify(flow));
+  await dialog.locator("button", { hasText: "Import" }).click();
+  await page.locator(".tab.active", { hasText: "Imported" }).waitFor({ timeout: 5000 });
+  await page.waitForFunction(() => document.querySelectorAll(".react-flow__node").length === 4 && document.querySelectorAll(".nr-node.unknown").length === 2, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll(".react-flow__edge").length === 3, null, { timeout: 5000 });
+  await deployAndWait();
+  await page.locator(".notice.error", { hasText: "Deploy refused" }).waitFor({ timeout: 10000 });
+  await node("acme").locator(".nr-node.invalid").waitFor({ timeout: 5000 });
+  await shot("unknown-types");
+  await node("acme").click();
+  await node("acme").dblclick();
+  const edit = page.locator(".dialog[aria-label='edit acme-widget']");
+  await edit.locator(".problem", { hasText: "acme-widget" }).waitFor({ timeout: 5000 });
+  await edit.locator("button", { hasText: "Cancel" }).click();
+  await page.click(".tab.active .tab-close");
+  await page.locator(".tab", { hasText: "Imported" }).waitFor({ state: "detached", timeout: 5000 });
+});
+
+// pan moves the canvas programmatically, one step per animation frame, and
+// times the frames.
+const pan = (zoom, dx = 6, dy = 12) =>
+  page.evaluate(async ([zoom, dx, dy]) => {
+    const rf = window.__sluiceFlow;
+    rf.setViewport({ x: 0, y: 0, zoom });
+    const deltas = [];
+    await new Promise((r) => requestAnimationFrame(r));
+    let last = performance.now();
+    for (let i = 1; i <= 120; i++) {
+      rf.setViewport({ x: -i * dx, y: -i * dy, zoom });
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+    }
+    const sorted = [...deltas].sort((a, b) => a - b);
+    return {
+      frames: deltas.length,
+      mean: deltas.reduce((a, b) => a + b, 0) / deltas.length,
+      p95: sorted[Math.floor(sorted.length * 0.95)],
+      max: sorted[sorted.length - 1],
+      drawn: document.querySelectorAll(".react-flow__node").length,
+    };
+  }, [zoom, dx, dy]);
+
+await step("a 1,000-node flow renders and pans", async () => {
+  const big = [{ id: "big-tab", type: "tab", label: "Big" }];
+  for (let c = 0; c < 100; c++) {
+    for (let i = 0; i < 10; i++) {
+      const id = `big-${c}-${i}`;
+      const next = i < 9 ? [[`big-${c}-${i + 1}`]] : [];
+      const type = i === 0 ? "inject" : i === 9 ? "debug" : "change";
+      big.push({ id, type, z: "big-tab", name: `n${c}.${i}`, x: 100 + i * 180, y: 40 + c * 45, wires: next, ...(type === "change" ? { rules: [{ t: "set", p: "payload", pt: "msg", to: "x", tot: "str" }] } : {}) });
+    }
+  }
+  await page.click("button:has-text('Import')");
+  const dialog = page.locator(".dialog[aria-label=import]");
+  await dialog.locator("textarea").fill(JSON.stringify(big));
+  await dialog.locator("button", { hasText: "Cancel" }).click();
+  // The same pan over the 8-node example flow is the machine's baseline.
+  const base = await pan(1);
+  await page.click("button:has-text('Import')");
+  await dialog.locator("textarea").fill(JSON.stringify(big));
+  const t0 = Date.now();
+  await dialog.locator("button", { hasText: "Import" }).click();
+  await page.locator(".tab.active", { hasText: "Big" }).waitFor({ timeout: 10000 });
+  await page.waitForFunction(() => window.__sluiceFlow?.getNodes().length === 1000 && document.querySelectorAll(".react-flow__node").length > 0, null, { timeout: 30000 });
+  const loadMs = Date.now() - t0;
+  const fmt = (r) => `mean ${r.mean.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(1)} ms over ${r.frames} frames, ${r.drawn} nodes drawn`;
+  const near = await pan(1);
+  const far = await pan(0.35, 2.5, 5);
+  console.log(`perf 1000 nodes: import to first draw ${loadMs} ms`);
+  console.log(`perf baseline pan over the example flow: ${fmt(base)}`);
+  console.log(`perf pan at zoom 1: ${fmt(near)}`);
+  console.log(`perf pan at zoom 0.35: ${fmt(far)}`);
+  await shot("big-flow");
+  if (far.drawn < 200) throw new Error("too few nodes drawn at zoom 0.35: " + far.drawn);
+  if (far.p95 > 1000) throw new Error("panning stalls: " + fmt(far));
+});
+
 await step("the dark theme switches", async () => {
   await page.click("button[title='switch theme']");
   await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
