@@ -12,7 +12,9 @@ var version = "dev"
 const usage = `sluice — run Node-RED flows in one binary
 
 Usage:
-  sluice run [-p PORT] [-u USERDIR] [--host ADDR] [-s SETTINGS] [--safe] [--headless] [FLOWFILE]
+  sluice run [-p PORT] [-u USERDIR] [--host ADDR] [-s SETTINGS] [--safe] [--headless]
+             [--flows-readonly] [--https-cert FILE --https-key FILE] [--allow-origin URL] [--insecure] [FLOWFILE]
+  sluice hash-password [PASSWORD]   (bcrypt hash for adminAuth.users; reads stdin without an argument)
   sluice validate [--json] FLOWFILE
   sluice nodes [--json]
   sluice fmt [-w] [--check] [FLOWFILE...]
@@ -49,6 +51,8 @@ func realMain(args []string) int {
 		return cmdGitSetup(args[1:], os.Stdout, os.Stderr)
 	case "test":
 		return cmdTest(args[1:], os.Stdout, os.Stderr)
+	case "hash-password":
+		return cmdHashPassword(args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "version", "--version", "-v":
 		fmt.Println("sluice", version)
 		return 0
