@@ -370,3 +370,37 @@ func TestKeptNodeKeepsItsQueueAcrossADeploy(t *testing.T) {
 		}
 	}
 }
+
+func TestIncrementalDeployWithSubflows(t *testing.T) {
+	flows := func(inner, other string) string {
+		return `[{"id":"st","type":"tab"},
+		 {"id":"ssf","type":"subflow","name":"SF","in":[{"wires":[{"id":"scount"}]}],"out":[{"wires":[{"id":"scount","port":0}]}]},
+		 {"id":"scount","type":"t-count","z":"ssf","name":"` + inner + `"},
+		 {"id":"sinst","type":"subflow:ssf","z":"st","wires":[["s-out-1"]]},
+		 {"id":"sother","type":"t-count","z":"st","name":"` + other + `","wires":[["s-out-2"]]},
+		 {"id":"s-out-1","type":"t-out","z":"st"},{"id":"s-out-2","type":"t-out","z":"st"}]`
+	}
+	e, r := start(t, flows("a", "a"))
+	inject(t, e, "sinst", `{}`)
+	r.wait(t, 1)
+	// An unrelated change keeps the instance, its ports and inner state.
+	redeploy(t, e, engine.DeployNodes, flows("a", "b"))
+	if closed("scount") != 0 {
+		t.Fatal("an unchanged subflow instance was restarted")
+	}
+	inject(t, e, "sinst", `{}`)
+	r.wait(t, 1)
+	if got := last(t, r, "s-out-1"); !strings.Contains(got, `"payload":2`) {
+		t.Fatalf("through the kept instance: %s", got)
+	}
+	// A change inside the template restarts every instance.
+	redeploy(t, e, engine.DeployNodes, flows("b", "b"))
+	if closed("scount") != 1 {
+		t.Fatalf("template change: inner node closed %d times, want 1", closed("scount"))
+	}
+	inject(t, e, "sinst", `{}`)
+	r.wait(t, 1)
+	if got := last(t, r, "s-out-1"); !strings.Contains(got, `"payload":1`) {
+		t.Fatalf("through the restarted instance: %s", got)
+	}
+}
