@@ -228,9 +228,10 @@ func TestSubscribeManyFromOneMessage(t *testing.T) {
 		t.Error("unknown node delivered")
 	}
 	e := h.next("sinkErr", 5*time.Second)
-	if !strings.Contains(errText(e), "ns=1;s=Nope") {
+	if !strings.Contains(errText(e), "ns=1;s=Nope") || !strings.Contains(errText(e), "BadNodeIdUnknown") {
 		t.Errorf("error %s", errText(e))
 	}
+	h.waitStatus("c", "yellow/dot/subscribed 3 items, 1 failed", 5*time.Second)
 	// The package's topic "multiple": the payload is the DataValue.
 	h.inject("c", `{"topic":"multiple","payload":[{"nodeId":"ns=1;s=Setpoint","datatype":"Double"}]}`)
 	for {

@@ -299,7 +299,7 @@ func (e *Endpoint) run() {
 		}
 		backoff = reconnectMin
 		e.setState("connected", nil, cl)
-		lost := e.watchConn(states)
+		lost := e.watchConn(cl, states)
 		cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = cl.Close(cctx)
 		ccancel()
@@ -314,14 +314,34 @@ func (e *Endpoint) run() {
 	}
 }
 
+// keepAlive is how often an idle session is checked: a server that
+// vanished without closing the TCP connection (power loss, a cut cable)
+// is only noticed by asking it something.
+var keepAlive = 5 * time.Second
+
 // watchConn waits for the session to drop (true) or the node to stop.
-func (e *Endpoint) watchConn(states <-chan opcua.ConnState) bool {
+func (e *Endpoint) watchConn(cl *opcua.Client, states <-chan opcua.ConnState) bool {
+	t := time.NewTicker(keepAlive)
+	defer t.Stop()
+	misses := 0
 	for {
 		select {
 		case <-e.stop:
 			return false
 		case s := <-states:
 			if s == opcua.Disconnected || s == opcua.Closed {
+				return true
+			}
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), keepAlive)
+			// Server_ServerStatus_CurrentTime
+			_, err := cl.Read(ctx, &ua.ReadRequest{NodesToRead: []*ua.ReadValueID{{NodeID: ua.NewNumericNodeID(0, 2258), AttributeID: ua.AttributeIDValue}}})
+			cancel()
+			if err == nil {
+				misses = 0
+				continue
+			}
+			if misses++; misses >= 2 {
 				return true
 			}
 		}

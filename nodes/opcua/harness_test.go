@@ -36,6 +36,7 @@ var (
 
 func TestMain(m *testing.M) {
 	reconnectMin, reconnectMax = 200*time.Millisecond, time.Second
+	keepAlive = 500 * time.Millisecond
 	peerDir, _ = filepath.Abs("../../testpeers/opcua")
 	var err error
 	runDir, err = os.MkdirTemp("", "sluice-opcua-")

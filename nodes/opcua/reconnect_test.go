@@ -4,6 +4,7 @@ package opcua
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -45,4 +46,28 @@ func TestServerRestartMidSubscription(t *testing.T) {
 	h.waitStatus("r", "green/dot/session active", 5*time.Second)
 	h.inject("r", `{"topic":"ns=1;s=Text"}`)
 	h.next("sinkR", 10*time.Second)
+}
+
+// TestServerFrozen stops the server process without closing its sockets
+// (as a power loss or a cut cable looks): the keep-alive notices, and the
+// session comes back when the server answers again.
+func TestServerFrozen(t *testing.T) {
+	needPeer(t)
+	srv := startServer(t, freePort(t))
+	t.Cleanup(srv.stop)
+	h := run(t, endpointJSON(srv.url, ""), clientJSON("subscribe", ""))
+	h.inject("c", `{"topic":"ns=1;s=Counter"}`)
+	h.next("sink1", 20*time.Second)
+	if err := syscall.Kill(srv.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStatus("c", "red/ring/error", 20*time.Second)
+	if err := syscall.Kill(srv.cmd.Process.Pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStatus("c", "green/dot/subscribed 1 items", 30*time.Second)
+	for len(h.sink("sink1")) > 0 {
+		<-h.sink("sink1")
+	}
+	h.next("sink1", 10*time.Second)
 }
