@@ -47,6 +47,9 @@ type Options struct {
 	// Auth is adminAuth; nil: the admin API and editor are open to whoever
 	// reaches the port.
 	Auth *settings.Auth
+	// NodeAuth and StaticAuth protect the routes of http in nodes and the
+	// static files with basic auth (httpNodeAuth, httpStaticAuth).
+	NodeAuth, StaticAuth *BasicAuth
 	// ReadOnly refuses deploys (--flows-readonly); the flows still run.
 	ReadOnly bool
 	// MaxRequest bounds a deploy body and an editor websocket message
@@ -116,13 +119,14 @@ func (s *Server) Handler() http.Handler {
 		if nodeRoot != "" {
 			nodes = http.StripPrefix(nodeRoot, nodes)
 		}
+		nodes = s.opts.NodeAuth.wrap(nodes)
 		if s.opts.CORS != nil {
 			nodes = cors(s.opts.CORS, nodes)
 		}
 	}
 	var static http.Handler
 	if s.opts.StaticDir != "" {
-		static = http.FileServer(http.Dir(s.opts.StaticDir))
+		static = s.opts.StaticAuth.wrap(http.FileServer(http.Dir(s.opts.StaticDir)))
 	}
 	// Node routes come last: anything the runtime does not serve itself.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

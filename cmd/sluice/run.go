@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/sluicehq/sluice/runtime/creds"
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/flow"
@@ -245,6 +247,17 @@ func cmdRun(args []string) int {
 			wopts.CORS = &web.CORS{Origin: msg.ToString(o.Value("origin")), Methods: msg.ToString(o.Value("methods"))}
 		}
 	}
+	if wopts.NodeAuth, err = basicAuth(st.HTTPNodeAuth, "httpNodeAuth"); err == nil {
+		wopts.StaticAuth, err = basicAuth(st.HTTPStaticAuth, "httpStaticAuth")
+	}
+	if err == nil && st.HTTPAdminAuth != nil && adminServed {
+		err = errors.New("httpAdminAuth (basic auth for the admin API, deprecated in Node-RED) is not supported: use adminAuth")
+	}
+	if err != nil {
+		log.Error("settings: " + err.Error())
+		_ = eng.Close(context.Background())
+		return 1
+	}
 	tlsCfg, err := tlsConfig(st.HTTPS, *certFile, *keyFile)
 	if err != nil {
 		log.Error("https: "+err.Error(), "cert", *certFile, "key", *keyFile)
@@ -328,6 +341,22 @@ func tlsConfig(h *settings.HTTPS, certFile, keyFile string) (*tls.Config, error)
 		return nil, fmt.Errorf("cannot load the key pair: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// basicAuth reads Node-RED's {user, pass} form, pass a bcrypt hash.
+func basicAuth(o *msg.Object, name string) (*web.BasicAuth, error) {
+	if o == nil {
+		return nil, nil
+	}
+	user, _ := o.Value("user").(string)
+	pass, _ := o.Value("pass").(string)
+	if user == "" || pass == "" {
+		return nil, fmt.Errorf("%s needs user and pass (a bcrypt hash from sluice hash-password)", name)
+	}
+	if _, err := bcrypt.Cost([]byte(pass)); err != nil {
+		return nil, fmt.Errorf("%s.pass must be a bcrypt hash (sluice hash-password makes one): %v", name, err)
+	}
+	return &web.BasicAuth{User: user, PassHash: pass}, nil
 }
 
 // stringList is a repeatable, comma-separable flag.
