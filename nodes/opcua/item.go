@@ -42,7 +42,9 @@ func (n *itemNode) Input(c node.Ctx, m *msg.Msg) error {
 	p := m.Payload()
 	if n.value != nil && n.value != "" && isEmpty(p) {
 		m.Set("payload", convertItem(n.datatype, n.value))
-	} else if !isEmpty(p) {
+	} else if hasLength(p) && !isEmpty(p) {
+		// Numbers and booleans pass unchanged, as in the package (it tests
+		// msg.payload.length); the client converts them when writing.
 		m.Set("payload", convertItem(n.datatype, p))
 	}
 	c.Send(m)
@@ -59,6 +61,14 @@ func isEmpty(v any) bool {
 		return len(t) == 0
 	case []byte:
 		return len(t) == 0
+	}
+	return false
+}
+
+func hasLength(v any) bool {
+	switch v.(type) {
+	case string, []any, []byte:
+		return true
 	}
 	return false
 }
