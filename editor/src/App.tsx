@@ -416,6 +416,7 @@ function Editor() {
       deploying.current = true;
       try {
         const r = await api.deploy(comms.current, flows, opts.fromRev ?? rev, deployType, !!opts.force);
+        revRef.current = r;
         setRev(r);
         setDeployed(M.snapshot(flows));
         setProblems([]);
@@ -683,7 +684,7 @@ function Editor() {
           </button>
         )}
         <span className="deploy-group">
-          <button className={"deploy" + (dirty ? " dirty" : "")} onClick={() => doDeploy()} aria-label="deploy" title={"deploy: " + deployLabels[deployType] + " (Ctrl+D)"}>
+          <button className={"deploy" + (dirty ? " dirty" : "")} onClick={() => doDeploy()} aria-label="deploy" data-transport={api.lastTransport} title={"deploy: " + deployLabels[deployType] + " (Ctrl+D)"}>
             Deploy{deployType !== "full" ? " · " + deployLabels[deployType].toLowerCase() : ""}
           </button>
           <button className={"deploy deploy-menu-button" + (dirty ? " dirty" : "")} onClick={() => setDeployMenu(!deployMenu)} aria-label="deploy type">

@@ -135,9 +135,12 @@ export class Comms {
     const url = new URL("comms", location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const ws = (this.ws = new WebSocket(url));
+    // Only a refused token means "log in again": a socket opened before
+    // the login is refused as expected, and the REST calls ask for it.
+    const sent = getToken();
+    const authFail = () => sent && sent === getToken() && this.onAuthFail();
     ws.onopen = () => {
-      const t = getToken();
-      if (t) ws.send(JSON.stringify({ auth: t }));
+      if (sent) ws.send(JSON.stringify({ auth: sent }));
       ws.send(JSON.stringify({ topic: "deploy", data: { req: this.client + "-probe", type: "probe" } }));
       this.onState(true);
     };
@@ -149,7 +152,7 @@ export class Comms {
         return; // a frame we cannot read is skipped
       }
       if (!Array.isArray(v)) {
-        if (v && v.auth === "fail") this.onAuthFail();
+        if (v && v.auth === "fail") authFail();
         return;
       }
       const rest: CommsMessage[] = [];
@@ -164,7 +167,6 @@ export class Comms {
           }
           continue;
         }
-        if (m.topic === "auth" && m.data === "fail") this.onAuthFail();
         rest.push(m);
       }
       if (rest.length) this.onMessages(rest);
@@ -172,7 +174,7 @@ export class Comms {
     ws.onclose = (e) => {
       this.canDeploy = false;
       this.onState(false);
-      if (e.code === 4401 || e.code === 1008) this.onAuthFail();
+      if (e.code === 1008) authFail();
       if (!this.closed) this.timer = setTimeout(() => this.open(), 1000);
     };
   }
@@ -221,6 +223,13 @@ export class Comms {
 
 // deploy uses the websocket when the server deploys over it, REST otherwise.
 export function deploy(comms: Comms | undefined, flows: FlowNode[], rev: string | undefined, type: DeployType, force: boolean): Promise<string> {
-  if (comms?.canDeploy) return comms.deploy(flows, rev, type, force);
+  if (comms?.canDeploy) {
+    lastTransport = "websocket";
+    return comms.deploy(flows, rev, type, force);
+  }
+  lastTransport = "rest";
   return deployREST(flows, force ? undefined : rev, type);
 }
+
+// lastTransport tells the browser test which way the last deploy went.
+export let lastTransport = "";

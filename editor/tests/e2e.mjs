@@ -114,6 +114,8 @@ await step("deploy succeeds and the server has the new flow", async () => {
   if (!tick.wires[0].includes(added.id)) throw new Error("the new wire was not deployed: " + JSON.stringify(tick.wires));
   const hello = flows.find((n) => n.id === "hello-tab");
   if (!hello || !hello.info) throw new Error("tab properties were lost");
+  const via = await page.locator("button[aria-label=deploy]").getAttribute("data-transport");
+  if (via !== "websocket") throw new Error("the deploy went over " + via + ", not the websocket");
 });
 
 await step("pressing inject shows the message in the debug sidebar", async () => {
@@ -331,6 +333,39 @@ await step("the dark theme switches", async () => {
   await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
   await shot("dark");
 });
+
+const authURL = process.env.SLUICE_AUTH_URL;
+if (authURL) {
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const p2 = await ctx.newPage();
+  p2.on("pageerror", (e) => errors.push(String(e)));
+  const login = p2.locator(".dialog[aria-label=login]");
+  await step("with auth on, the editor asks for a login and refuses a wrong password", async () => {
+    await p2.goto(authURL);
+    await login.waitFor({ timeout: 10000 });
+    await login.locator("input[name=username]").fill("admin");
+    await login.locator("input[name=password]").fill("wrong");
+    await login.locator("button[type=submit]").click();
+    await login.locator(".error").waitFor({ timeout: 10000 });
+    if (out) await p2.screenshot({ path: join(out, "login.png") });
+  });
+  await step("after login the flows load, the token survives a reload, deploy works, logout asks again", async () => {
+    await login.locator("input[name=password]").fill(process.env.SLUICE_AUTH_PASSWORD || "");
+    await login.locator("button[type=submit]").click();
+    await p2.locator(".nr-label", { hasText: "shape" }).waitFor({ timeout: 10000 });
+    if (!(await p2.evaluate(() => localStorage.getItem("sluice-auth-token")))) throw new Error("no token in localStorage");
+    await p2.reload();
+    await p2.locator(".nr-label", { hasText: "shape" }).waitFor({ timeout: 10000 });
+    if (await login.count()) throw new Error("login asked again after a reload");
+    await p2.locator(".conn.up").waitFor({ timeout: 10000 });
+    await p2.click("button[aria-label=deploy]");
+    await p2.locator(".notice", { hasText: "Deployed" }).waitFor({ timeout: 10000 });
+    await p2.click("button:has-text('Log out')");
+    await login.waitFor({ timeout: 10000 });
+    if (await p2.evaluate(() => localStorage.getItem("sluice-auth-token"))) throw new Error("token kept after logout");
+  });
+  await ctx.close();
+}
 
 await step("no script errors", async () => {
   if (errors.length) throw new Error(errors.join("\n"));
