@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gopcua/opcua"
+	"github.com/gopcua/opcua/ua"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 )
@@ -298,6 +299,54 @@ func (n *clientNode) topicOf(m *msg.Msg) (id string, datatype string, err error)
 		datatype = dt
 	}
 	return id, datatype, nil
+}
+
+// resolve parses a node id, translating the package's "br=" browse paths
+// on the server.
+func (n *clientNode) resolve(ctx context.Context, s string) (*ua.NodeID, error) {
+	if !strings.HasPrefix(s, "br=") {
+		return parseNodeID(s)
+	}
+	bp, err := browsePathOf(s)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := n.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := translate(ctx, cl, bp)
+	if err != nil {
+		return nil, fmt.Errorf("browse path %s: %v", s, err)
+	}
+	return r, nil
+}
+
+func translate(ctx context.Context, cl *opcua.Client, bp *ua.BrowsePath) (*ua.NodeID, error) {
+	req := &ua.TranslateBrowsePathsToNodeIDsRequest{BrowsePaths: []*ua.BrowsePath{bp}}
+	var res *ua.TranslateBrowsePathsToNodeIDsResponse
+	err := cl.Send(ctx, req, func(v ua.Response) error {
+		r, ok := v.(*ua.TranslateBrowsePathsToNodeIDsResponse)
+		if !ok {
+			return fmt.Errorf("unexpected response %T", v)
+		}
+		res = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Results) != 1 {
+		return nil, fmt.Errorf("server returned %d results", len(res.Results))
+	}
+	r := res.Results[0]
+	if !isGood(r.StatusCode) {
+		return nil, fmt.Errorf("%s", statusText(r.StatusCode))
+	}
+	if len(r.Targets) == 0 || r.Targets[0].TargetID == nil {
+		return nil, fmt.Errorf("no target")
+	}
+	return r.Targets[0].TargetID.NodeID, nil
 }
 
 func (n *clientNode) fail(format string, args ...any) error {

@@ -76,7 +76,7 @@ func (n *clientNode) browse(ctx context.Context, m *msg.Msg) error {
 	if err != nil {
 		return err
 	}
-	id, err := parseNodeID(idStr)
+	id, err := n.resolve(ctx, idStr)
 	if err != nil {
 		return n.fail("browse: %v", err)
 	}

@@ -3,6 +3,7 @@ package opcua
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
@@ -38,7 +39,7 @@ func (n *clientNode) read(ctx context.Context, m *msg.Msg) error {
 	if err != nil {
 		return err
 	}
-	id, err := parseNodeID(idStr)
+	id, err := n.resolve(ctx, idStr)
 	if err != nil {
 		return n.fail("read: %v", err)
 	}
@@ -62,6 +63,9 @@ func (n *clientNode) read(ctx context.Context, m *msg.Msg) error {
 	dv := res.Results[0]
 	if !isGood(dv.Status) {
 		return n.fail("read %s: %s", idStr, statusText(dv.Status))
+	}
+	if strings.HasPrefix(idStr, "br=") {
+		idStr = nodeIDString(id) // the package replaces the path by the node id
 	}
 	m.Set("topic", idStr)
 	if dt != "" {
@@ -95,7 +99,7 @@ func (n *clientNode) write(ctx context.Context, m *msg.Msg) error {
 	if err != nil {
 		return err
 	}
-	id, err := parseNodeID(idStr)
+	id, err := n.resolve(ctx, idStr)
 	if err != nil {
 		return n.fail("write: %v", err)
 	}
@@ -345,7 +349,7 @@ func (n *clientNode) info(ctx context.Context, m *msg.Msg) error {
 	if err != nil {
 		return err
 	}
-	id, err := parseNodeID(idStr)
+	id, err := n.resolve(ctx, idStr)
 	if err != nil {
 		return n.fail("info: %v", err)
 	}

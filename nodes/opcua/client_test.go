@@ -40,6 +40,11 @@ func TestReadTypes(t *testing.T) {
 			}
 		}
 	}
+	// The package's browse paths from the root folder.
+	h.inject("c", `{"topic":"br=/Objects/1:Plant/1:Line1/1:Speed"}`)
+	if m := h.next("sink1", 10*time.Second); m.Value("topic") != "ns=1;s=Plant.Line1.Speed" {
+		t.Errorf("browse path read %s", js(m))
+	}
 	// The ";datatype=" suffix moves to msg.datatype and leaves the topic.
 	h.inject("c", `{"topic":"ns=1;s=Counter;datatype=Int32","payload":""}`)
 	m := h.next("sink1", 10*time.Second)

@@ -71,3 +71,26 @@ func expandedString(id *ua.ExpandedNodeID) string {
 	}
 	return nodeIDString(id.NodeID)
 }
+
+// browsePathOf reads the package's "br=/Objects/3:Simulation/3:Counter"
+// form: qualified names (ns:Name, namespace 0 when absent) below the
+// root folder along hierarchical references.
+func browsePathOf(s string) (*ua.BrowsePath, error) {
+	p := strings.TrimPrefix(s, "br=")
+	var elems []*ua.RelativePathElement
+	for _, part := range strings.Split(strings.Trim(p, "/"), "/") {
+		if part == "" {
+			return nil, fmt.Errorf("invalid browse path %q", s)
+		}
+		qn := &ua.QualifiedName{Name: part}
+		if i := strings.IndexByte(part, ':'); i > 0 {
+			var ns uint16
+			if _, err := fmt.Sscanf(part[:i], "%d", &ns); err == nil {
+				qn = &ua.QualifiedName{NamespaceIndex: ns, Name: part[i+1:]}
+			}
+		}
+		elems = append(elems, &ua.RelativePathElement{ReferenceTypeID: ua.NewNumericNodeID(0, 33),
+			IncludeSubtypes: true, TargetName: qn})
+	}
+	return &ua.BrowsePath{StartingNode: ua.NewNumericNodeID(0, 84), RelativePath: &ua.RelativePath{Elements: elems}}, nil
+}
