@@ -50,6 +50,7 @@ type subscription struct {
 	byHandle map[uint32]*monItem
 	next     uint32
 	sub      *opcua.Subscription
+	cl       *opcua.Client // the session sub lives in
 	cancel   context.CancelFunc
 	closed   bool
 }
@@ -132,9 +133,9 @@ func (s *subscription) attach(cl *opcua.Client) {
 	s.net.Lock()
 	defer s.net.Unlock()
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || (s.cl == cl && s.sub != nil) {
 		s.mu.Unlock()
-		return
+		return // closed, or already attached to this session
 	}
 	if s.cancel != nil {
 		s.cancel() // the previous session's reader
@@ -165,7 +166,7 @@ func (s *subscription) attach(cl *opcua.Client) {
 		_ = sub.Cancel(ctx)
 		return
 	}
-	s.sub = sub
+	s.sub, s.cl = sub, cl
 	all := make([]*monItem, 0, len(s.items))
 	for _, it := range s.items {
 		all = append(all, it)
@@ -231,6 +232,9 @@ func (s *subscription) monitor(ctx context.Context, sub *opcua.Subscription, ite
 }
 
 func (s *subscription) read(ctx context.Context, ch <-chan *opcua.PublishNotificationData) {
+	// gopcua's publish loop, shared by every subscription of the session,
+	// blocks on a full channel: keep draining it after we stop listening.
+	defer drain(ch)
 	for {
 		select {
 		case <-ctx.Done():
@@ -271,13 +275,26 @@ func (s *subscription) read(ctx context.Context, ch <-chan *opcua.PublishNotific
 	}
 }
 
+func drain(ch <-chan *opcua.PublishNotificationData) {
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ch:
+			t.Reset(10 * time.Second)
+		case <-t.C:
+			return
+		}
+	}
+}
+
 // close deletes the subscription on the server, if the session is up.
 func (s *subscription) close(ctx context.Context) {
 	s.ep.offConnect(s)
 	s.mu.Lock()
 	s.closed = true
 	sub, cancel := s.sub, s.cancel
-	s.sub = nil
+	s.sub, s.cl = nil, nil
 	s.mu.Unlock()
 	if cancel != nil {
 		cancel()
