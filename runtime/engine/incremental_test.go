@@ -25,6 +25,20 @@ var lifecycle = struct {
 	ticks         map[string]chan struct{}
 }{built: map[string]int{}, closed: map[string]int{}, ticks: map[string]chan struct{}{}}
 
+// resetLifecycle forgets the counts of ids with a test's prefix, so that
+// -count=N runs start from zero.
+func resetLifecycle(prefix string) {
+	lifecycle.Lock()
+	defer lifecycle.Unlock()
+	for _, m := range []map[string]int{lifecycle.built, lifecycle.closed} {
+		for id := range m {
+			if strings.HasPrefix(id, prefix) {
+				delete(m, id)
+			}
+		}
+	}
+}
+
 func built(id string) int {
 	lifecycle.Lock()
 	defer lifecycle.Unlock()
@@ -98,10 +112,19 @@ func (t *tTick) Start(ctx node.Ctx) error {
 // tBlock holds its first message until release is closed.
 type tBlock struct{}
 
-var release = make(chan struct{})
+var release = struct {
+	sync.Mutex
+	ch chan struct{}
+}{ch: make(chan struct{})}
+
+func releaseCh() chan struct{} {
+	release.Lock()
+	defer release.Unlock()
+	return release.ch
+}
 
 func (tBlock) Input(ctx node.Ctx, m *msg.Msg) error {
-	<-release
+	<-releaseCh()
 	ctx.Send(m)
 	return nil
 }
@@ -189,6 +212,7 @@ func incFlows(p, cbName, confName, tickTarget string) string {
 }
 
 func TestNodesDeployRestartsOnlyChangedNodes(t *testing.T) {
+	resetLifecycle("n")
 	e, r := start(t, incFlows("n", "b", "c", "n-out-t"))
 	inject(t, e, "nia", `{}`)
 	inject(t, e, "nib", `{}`)
@@ -246,6 +270,7 @@ func TestNodesDeployRestartsOnlyChangedNodes(t *testing.T) {
 }
 
 func TestFlowsDeployRestartsWhatIsWiredToAChange(t *testing.T) {
+	resetLifecycle("f")
 	e, r := start(t, incFlows("f", "b", "c", "f-out-t"))
 	inject(t, e, "fia", `{}`)
 	inject(t, e, "fib", `{}`)
@@ -284,6 +309,7 @@ func TestFlowsDeployRestartsWhatIsWiredToAChange(t *testing.T) {
 }
 
 func TestIncrementalDeployKeepsContextAndRefusesBadSets(t *testing.T) {
+	resetLifecycle("x")
 	e, r := start(t, incFlows("x", "b", "c", "x-out-t"))
 	inject(t, e, "xia", `{}`)
 	r.wait(t, 1)
@@ -350,6 +376,9 @@ func TestKeptNodeKeepsItsQueueAcrossADeploy(t *testing.T) {
 		 {"id":"kother","type":"t-pass","z":"kt","name":"` + name + `","wires":[]},
 		 {"id":"k-out","type":"t-out","z":"kt"}]`
 	}
+	release.Lock()
+	release.ch = make(chan struct{})
+	release.Unlock()
 	e, r := start(t, flows("a"))
 	for i := 1; i <= 3; i++ {
 		inject(t, e, "kblock", `{"payload":`+string(rune('0'+i))+`}`)
@@ -360,7 +389,7 @@ func TestKeptNodeKeepsItsQueueAcrossADeploy(t *testing.T) {
 		redeploy(t, e, engine.DeployNodes, flows("b"))
 	}()
 	time.Sleep(100 * time.Millisecond)
-	close(release)
+	close(releaseCh())
 	<-done
 	r.wait(t, 3)
 	got := r.of("k-out")
@@ -372,6 +401,7 @@ func TestKeptNodeKeepsItsQueueAcrossADeploy(t *testing.T) {
 }
 
 func TestIncrementalDeployWithSubflows(t *testing.T) {
+	resetLifecycle("s")
 	flows := func(inner, other string) string {
 		return `[{"id":"st","type":"tab"},
 		 {"id":"ssf","type":"subflow","name":"SF","in":[{"wires":[{"id":"scount"}]}],"out":[{"wires":[{"id":"scount","port":0}]}]},
