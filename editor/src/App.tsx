@@ -771,7 +771,7 @@ function Editor() {
                   setDragTab(t.id);
                 }}
                 onDragEnd={() => setDragTab(undefined)}
-                onDragOver={(e) => dragTab && e.preventDefault()}
+                onDragOver={(e) => e.dataTransfer.types.includes("application/x-sluice-tab") && e.preventDefault()}
                 onDrop={(e) => {
                   const id = e.dataTransfer.getData("application/x-sluice-tab");
                   setDragTab(undefined);
@@ -783,9 +783,9 @@ function Editor() {
                 }}
                 onClick={() => setTab(t.id)}
                 onDoubleClick={() => renameTab(t)}
-                title={t.disabled ? "disabled flow" : undefined}
+                title={t.type === "subflow" ? "subflow template" : t.disabled ? "disabled flow" : undefined}
               >
-                {t.type === "subflow" ? "⧉ " + (t.name ?? t.id) : t.label ?? t.id}
+                {t.type === "subflow" ? t.name ?? t.id : t.label ?? t.id}
                 {t.id === tab && t.type === "tab" && (
                   <button
                     className="tab-toggle"
@@ -900,7 +900,7 @@ function Editor() {
           onOpenSubflow={editNode.type.startsWith("subflow:") && byId.has(editNode.type.slice(8)) ? () => (setEditing(undefined), setTab(editNode.type.slice(8))) : undefined}
           onCancel={() => setEditing(undefined)}
           onSave={(n) => {
-            setDoc((d) => M.replace(d, n));
+            setDoc((d) => (n.type === "group" ? fitGroups(M.replace(d, n), specs, [n.id]) : M.replace(d, n)));
             setEditing(undefined);
           }}
           onDelete={() => {

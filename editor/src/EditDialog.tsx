@@ -234,13 +234,13 @@ export function EditDialog({
               {problem}
             </p>
           )}
-          {!spec && !onOpenSubflow && <p className="warning">Unknown node type “{node.type}”: its properties are kept as they are.</p>}
+          {!spec && !onOpenSubflow && node.type !== "group" && <p className="warning">Unknown node type “{node.type}”: its properties are kept as they are.</p>}
           {onOpenSubflow && (
             <p>
               <button onClick={onOpenSubflow}>Edit subflow template</button>
             </p>
           )}
-          {!hasName && (spec || onOpenSubflow) && (
+          {!hasName && (spec || onOpenSubflow || node.type === "group") && (
             <label className="field">
               <span className="field-name">name</span>
               <input value={n.name ?? ""} onChange={(e) => set("name", e.target.value)} />
@@ -253,7 +253,7 @@ export function EditDialog({
               <RowsEditor cols={rules.cols} rows={rows} blank={rules.blank} onChange={setRows} />
             </div>
           )}
-          {typeof n.x === "number" && (
+          {typeof n.x === "number" && node.type !== "group" && (
             <label className="field">
               <span className="field-name">enabled</span>
               <input type="checkbox" checked={!n.d} onChange={(e) => set("d", e.target.checked ? undefined : true)} />

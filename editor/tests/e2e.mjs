@@ -17,7 +17,7 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
-const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+const page = await browser.newPage({ viewport: { width: 1400, height: 850 }, permissions: ["clipboard-read", "clipboard-write"] });
 const errors = [];
 page.on("pageerror", (e) => errors.push(String(e)));
 const shot = async (name) => out && (await page.screenshot({ path: join(out, name + ".png") }));
@@ -130,6 +130,17 @@ await step("pressing inject shows the message in the debug sidebar", async () =>
   if (!/msg\.payload : number/.test(txt)) throw new Error("unexpected debug entry: " + txt);
 });
 
+await step("a debug tree entry copies its path", async () => {
+  const row = page.locator(".tree-row[data-path='payload.even']").first();
+  await row.waitFor({ timeout: 15000 });
+  await row.hover();
+  await row.locator("button[aria-label='copy path']").click();
+  await page.waitForFunction(async () => (await navigator.clipboard.readText()) === "payload.even", null, { timeout: 5000 });
+  await page.locator(".debug-bar select").selectOption("@tab");
+  await page.locator(".debug-msg").first().waitFor();
+  await page.locator(".debug-bar select").selectOption("");
+});
+
 await step("node counters and status appear on the canvas", async () => {
   await node("every 5 s").locator(".nr-counts").waitFor({ timeout: 5000 });
   await node("even").or(node("odd")).locator(".nr-status").first().waitFor({ timeout: 10000 });
@@ -142,10 +153,6 @@ page.on("dialog", (d) => d.accept());
 const fitView = () => page.click(".react-flow__controls-fitview");
 const rename = async (label, type, name) => {
   await fitView();
-  // Select first: a double click whose first click changes the selection
-  // can land on the pane while the canvas re-renders.
-  await node(label).click();
-  await node(label).locator(".nr-node.selected").waitFor();
   await node(label).dblclick();
   const dialog = page.locator(`.dialog[aria-label='edit ${type}']`);
   await dialog.waitFor();
@@ -221,7 +228,7 @@ await step("a selection becomes a subflow whose ports carry the boundary wires",
   await page.click("button[aria-label='selection to subflow']");
   await node("Subflow 1").waitFor({ timeout: 5000 });
   await shot("subflow-instance");
-  await page.click(".tab:has-text('Subflow 1')");
+  await page.click(".tab.subflow:has-text('Subflow 1')");
   await page.locator(".nr-sfport").nth(1).waitFor({ timeout: 5000 });
   await node("even srv").waitFor();
   await shot("subflow-template");
@@ -237,6 +244,57 @@ await step("a selection becomes a subflow whose ports carry the boundary wires",
   if (JSON.stringify(inst.wires) !== '[["log-odd"]]') throw new Error("instance wires " + JSON.stringify(inst.wires));
   if (!f.find((n) => n.id === "shape").wires[0].includes(inst.id)) throw new Error("the wire into the selection does not reach the instance");
   if (f.find((n) => n.id === "route").z !== sf.id) throw new Error("route did not move into the subflow");
+});
+
+await step("a group (Ctrl+Shift+G) draws a box that moves with its nodes", async () => {
+  await fitView();
+  await node("shape").click();
+  await node("every 5 s").click({ modifiers: ["Control"] });
+  await page.locator(".nr-node.selected").nth(1).waitFor({ timeout: 5000 });
+  await page.keyboard.press("Control+Shift+G");
+  const box = page.locator(".nr-group");
+  await box.waitFor({ timeout: 5000 });
+  const g = await box.boundingBox();
+  const before = await node("shape").boundingBox();
+  await page.mouse.move(g.x + 6, g.y + 4);
+  await page.mouse.down();
+  await page.mouse.move(g.x + 6, g.y + 44, { steps: 5 });
+  await page.mouse.move(g.x + 6, g.y + 84, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(
+    ([y]) => {
+      const el = [...document.querySelectorAll(".react-flow__node")].find((e) => e.querySelector(".nr-label")?.textContent === "shape");
+      return el && el.getBoundingClientRect().y > y + 40;
+    },
+    [before.y],
+    { timeout: 5000 },
+  );
+  await shot("group");
+  await deployAndWait();
+  await page.locator(".notice", { hasText: "Deployed" }).waitFor({ timeout: 10000 });
+  const f = await serverFlows();
+  const grp = f.find((n) => n.type === "group");
+  if (!grp || [...grp.nodes].sort().join() !== "shape,tick") throw new Error("group on the server: " + JSON.stringify(grp));
+  if (f.find((n) => n.id === "tick").g !== grp.id) throw new Error("member does not point at its group");
+});
+
+await step("tabs are added, reordered by drag and deleted", async () => {
+  await page.click("button[aria-label='add flow']");
+  const added = page.locator(".tab.active", { hasText: "Flow" });
+  await added.waitFor();
+  const name = (await added.innerText()).replace(/[●○×]/g, "").trim();
+  await added.dragTo(page.locator(".tab", { hasText: "Hello" }));
+  await page.waitForFunction(
+    (n) => {
+      const labels = [...document.querySelectorAll(".tab")].map((t) => t.textContent);
+      return labels.findIndex((l) => l.includes(n)) < labels.findIndex((l) => l.includes("Hello"));
+    },
+    name,
+    { timeout: 5000 },
+  );
+  await page.click(".tab.active .tab-close");
+  await page.locator(".tab", { hasText: name }).waitFor({ state: "detached", timeout: 5000 });
+  await page.click(".tab:has-text('Hello')");
 });
 
 await step("an imported flow with unknown types shows every node; deploy marks them", async () => {
@@ -258,7 +316,6 @@ await step("an imported flow with unknown types shows every node; deploy marks t
   await page.locator(".notice.error", { hasText: "Deploy refused" }).waitFor({ timeout: 10000 });
   await node("acme").locator(".nr-node.invalid").waitFor({ timeout: 5000 });
   await shot("unknown-types");
-  await node("acme").click();
   await node("acme").dblclick();
   const edit = page.locator(".dialog[aria-label='edit acme-widget']");
   await edit.locator(".problem", { hasText: "acme-widget" }).waitFor({ timeout: 5000 });
