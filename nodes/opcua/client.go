@@ -85,7 +85,7 @@ func init() {
 			"(`msg.objectId`, `msg.methodId`, `msg.inputArguments`), events (`msg.eventTypeIds`), info. Output 2 " +
 			"carries connection status (`{error, endpoint, status}`), output 3 raw results of readmultiple. " +
 			"Int64/UInt64 values are `[high, low]` as in node-opcua; DateTime values are ISO strings; ByteString a Buffer.",
-		New:      newClient,
+		New: newClient,
 	})
 }
 
