@@ -108,15 +108,37 @@ func (e *Engine) Redeploy(set *flow.Set, creds map[string]map[string]string, typ
 	e.last, e.lastCreds = set, creds
 	e.deploys.Add(1)
 	e.state = "starting"
+	keptSet := make(map[*instance]bool, len(kept))
+	for _, in := range kept {
+		keptSet[in] = true
+	}
+	var startErr []error
+	startNodes := func() {
+		for _, in := range d.order {
+			if keptSet[in] || in.node == nil {
+				continue
+			}
+			if s, ok := in.node.(node.Starter); ok {
+				if err := s.Start(in.h); err != nil {
+					in.log.Error("node failed to start", "err", err)
+					startErr = append(startErr, fmt.Errorf("node %s (%s): %w", in.alias, in.typ, err))
+				}
+			}
+		}
+	}
+	// Kept nodes may be sending already: a restarted node must be started
+	// before its first message reaches it. A full deploy keeps the order
+	// nodes have always seen (inboxes running before Start).
+	if len(kept) > 0 {
+		startNodes()
+	}
 	for _, in := range d.order {
-		if in.prev == nil {
+		if !keptSet[in] {
 			in.start()
 		}
 	}
 	var wg sync.WaitGroup
-	keptSet := make(map[*instance]bool, len(kept))
 	for _, in := range kept {
-		keptSet[in] = true
 		wg.Add(1)
 		go func(in, o *instance) {
 			defer wg.Done()
@@ -131,17 +153,8 @@ func (e *Engine) Redeploy(set *flow.Set, creds map[string]map[string]string, typ
 	if !waitTimeout(&wg, e.opts.CloseTimeout) {
 		e.log.Warn("kept nodes still busy with a message; they take over when done", "timeout", e.opts.CloseTimeout)
 	}
-	var startErr []error
-	for _, in := range d.order {
-		if keptSet[in] || in.node == nil {
-			continue
-		}
-		if s, ok := in.node.(node.Starter); ok {
-			if err := s.Start(in.h); err != nil {
-				in.log.Error("node failed to start", "err", err)
-				startErr = append(startErr, fmt.Errorf("node %s (%s): %w", in.alias, in.typ, err))
-			}
-		}
+	if len(kept) == 0 {
+		startNodes()
 	}
 	active := make([]string, 0, len(d.order)+len(d.flows))
 	for id := range d.flows {

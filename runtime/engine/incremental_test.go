@@ -2,8 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,6 +111,18 @@ func (t *tTick) Start(ctx node.Ctx) error {
 	return nil
 }
 
+// tNeedStart fails a message that arrives before Start.
+type tNeedStart struct{ started atomic.Bool }
+
+func (n *tNeedStart) Start(node.Ctx) error { n.started.Store(true); return nil }
+func (n *tNeedStart) Input(ctx node.Ctx, m *msg.Msg) error {
+	if !n.started.Load() {
+		return errors.New("input before start")
+	}
+	ctx.Send(m)
+	return nil
+}
+
 // tBlock holds its first message until release is closed.
 type tBlock struct{}
 
@@ -150,6 +164,9 @@ func init() {
 		lifecycle.ticks[cfg.ID()] = ch
 		lifecycle.Unlock()
 		return &tTick{tCount: tCount{id: cfg.ID()}, tick: ch}, nil
+	}})
+	node.Register(&node.Spec{Type: "t-needstart", Inputs: 1, Outputs: 1, New: func(cfg *node.Config) (node.Node, error) {
+		return &tNeedStart{}, nil
 	}})
 	node.Register(&node.Spec{Type: "t-block", Inputs: 1, Outputs: 1, New: func(cfg *node.Config) (node.Node, error) {
 		return tBlock{}, nil
@@ -432,5 +449,42 @@ func TestIncrementalDeployWithSubflows(t *testing.T) {
 	r.wait(t, 1)
 	if got := last(t, r, "s-out-1"); !strings.Contains(got, `"payload":1`) {
 		t.Fatalf("through the restarted instance: %s", got)
+	}
+}
+
+func TestRestartedNodeStartsBeforeKeptNodesReachIt(t *testing.T) {
+	resetLifecycle("r")
+	flows := func(name string) string {
+		return `[{"id":"rt","type":"tab"},
+		 {"id":"rtick","type":"t-tick","z":"rt","wires":[["rneed"]]},
+		 {"id":"rneed","type":"t-needstart","z":"rt","name":"` + name + `","wires":[["r-out"]]},
+		 {"id":"r-out","type":"t-out","z":"rt"}]`
+	}
+	e, _ := start(t, flows("a"))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				tick(t, "rtick")
+			}
+		}
+	}()
+	for i, name := range []string{"b", "c", "d", "e"} {
+		redeploy(t, e, engine.DeployNodes, flows(name))
+		if closed("rtick") != 0 {
+			t.Fatalf("deploy %d restarted the source", i)
+		}
+	}
+	close(stop)
+	<-done
+	for _, st := range e.Stats() {
+		if st.ID == "rneed" && st.Errors != 0 {
+			t.Fatalf("a restarted node got messages before Start: %d errors", st.Errors)
+		}
 	}
 }
