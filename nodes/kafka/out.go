@@ -453,13 +453,21 @@ func (n *outNode) prepare(m *msg.Msg) (*sarama.ProducerMessage, error) {
 }
 
 // encodeValue writes a Buffer as it is, a string as UTF-8, anything else
-// as JSON.
+// as JSON. What JSON.stringify has no text for (undefined, a function, an
+// opaque value) is an error rather than a record saying null.
 func encodeValue(v any) (b []byte, err error) {
 	switch t := v.(type) {
 	case []byte:
 		return t, nil
 	case string:
 		return []byte(t), nil
+	}
+	if !msg.Serialisable(v) {
+		what := msg.TypeOf(v)
+		if what == "object" {
+			what = fmt.Sprintf("a %T value", v)
+		}
+		return nil, fmt.Errorf("%s cannot be written as JSON", what)
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -230,3 +230,26 @@ func TestOutInvalidTopic(t *testing.T) {
 		t.Errorf("error %q should say the topic is missing", text)
 	}
 }
+
+// A payload JSON has no text for is an error naming msg.payload, not a
+// record saying null.
+func TestOutUnencodablePayload(t *testing.T) {
+	_, addrs := newCluster(t, kfake.SeedTopics(1, "enc"))
+	h := newHarness(t)
+	h.deploy(brokerNode(addrs)+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"enc"},
+		{"id":"c","type":"catch","z":"tab","scope":["ko"],"wires":[["sinkErr"]]},
+		{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sinkDone"]]},
+		{"id":"sinkErr","type":"kt-sink","z":"tab"},
+		{"id":"sinkDone","type":"kt-sink","z":"tab"}`, nil)
+	for _, p := range []any{msg.Undefined{}, make(chan int)} {
+		m := msg.New()
+		m.Set("payload", p)
+		h.inject("ko", m.Object)
+		e := h.next("sinkErr", 10*time.Second)
+		if text := msg.ToString(e.Value("error").(*msg.Object).Value("message")); !strings.Contains(text, "msg.payload") || !strings.Contains(text, "JSON") {
+			t.Errorf("error %q should name msg.payload and JSON", text)
+		}
+	}
+	h.none("sinkDone", 300*time.Millisecond)
+}

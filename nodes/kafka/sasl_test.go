@@ -38,14 +38,31 @@ func TestSASL(t *testing.T) {
 			h.next("sink1", 10*time.Second)
 		})
 	}
+	// A refused login shows at once in the status; messages wait for a
+	// login that works (the password may be fixed on the broker's side)
+	// and fail to catch nodes once connectWait is over, never finished.
 	t.Run("wrong password", func(t *testing.T) {
+		defer func(d time.Duration) { connectWait = d }(connectWait)
+		connectWait = 2 * time.Second
 		h := newHarness(t)
 		h.deploy(fmt.Sprintf(`{"id":"kb","type":"kafka-broker","brokers":%q,"sasl":"scram-sha-256"},
-			{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"sec"}`, addrs),
+			{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"sec"},
+			{"id":"c","type":"catch","z":"tab","scope":["ko"],"wires":[["sinkErr"]]},
+			{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sinkDone"]]},
+			{"id":"sinkErr","type":"kt-sink","z":"tab"},
+			{"id":"sinkDone","type":"kt-sink","z":"tab"}`, addrs),
 			map[string]map[string]string{"kb": {"user": "user256", "password": "wrong"}})
 		s := h.waitStatus("ko", "kafka-broker kb", 15*time.Second)
 		if s.Fill != "red" || !strings.Contains(s.Text, "SASL") {
 			t.Fatalf("status %+v", s)
 		}
+		m := msg.New()
+		m.Set("payload", "secret")
+		h.inject("ko", m.Object)
+		e := h.next("sinkErr", 20*time.Second)
+		if text := msg.ToString(e.Value("error").(*msg.Object).Value("message")); !strings.Contains(text, "SASL") {
+			t.Errorf("error %q should say the login was refused", text)
+		}
+		h.none("sinkDone", 300*time.Millisecond)
 	})
 }
