@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	pahomqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/sluicehq/sluice/internal/testpeer"
 )
 
 // The MQTT pipeline benchmark: flows/mqtt-pipeline.json (mqtt in → json →
@@ -28,7 +29,10 @@ import (
 // each a process of its own against one mosquitto started here, at QoS 0
 // and QoS 1.
 //
-//	go test -run '^$' -bench MQTTPipeline -benchtime 1x ./bench/
+//	go test -run '^$' -bench 'MQTT(Pipeline|Burst)' -benchtime 1x ./bench/
+//
+// runs both benchmarks below and prints their tables (-bench MQTTPipeline
+// or -bench MQTTBurst for one).
 //
 // Per contestant: msgs/s end to end while a publisher sends
 // SLUICE_BENCH_MQTT_MSGS readings (default 50000) as fast as it can, the
@@ -36,62 +40,13 @@ import (
 // SLUICE_BENCH_MQTT_RATE a second (default 1000; latency at saturation is
 // only queueing), peak RSS (VmHWM) and CPU seconds (utime+stime) per 100k
 // messages. NODE_RED_DIR (default ../../nr) is where Node-RED 5 lives; it
-// is skipped in CI or when missing.
+// is skipped in CI or when missing. SLUICE_BENCH_BIN runs a given binary
+// (or a profiler's wrapper around one) instead of building cmd/sluice;
+// SLUICE_BENCH_LOGS shows the contestants' output and slow readings.
 //
 // BenchmarkMQTTBurst (and TestMQTTBurstBrokerDefaults) fire 20,000 QoS 1
 // readings at the pipeline behind a mosquitto with its default limits and
 // count what comes out.
-
-// mqttMosquitto is a mosquitto of the benchmark's own, stopped by PID.
-type mqttMosquitto struct {
-	port int
-	cmd  *exec.Cmd
-	log  bytes.Buffer
-}
-
-func startBenchMosquitto(tb testing.TB, extra string) *mqttMosquitto {
-	tb.Helper()
-	bin := ""
-	for _, p := range []string{"mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
-		if lp, err := exec.LookPath(p); err == nil {
-			bin = lp
-			break
-		}
-	}
-	if bin == "" {
-		if os.Getenv("CI") == "" {
-			tb.Skip("mosquitto is not installed (Debian: apt-get install mosquitto); CI requires it")
-		}
-		tb.Fatal("mosquitto is not installed (Debian: apt-get install mosquitto)")
-	}
-	m := &mqttMosquitto{port: freePort(tb)}
-	dir := tb.TempDir()
-	conf := filepath.Join(dir, "mosquitto.conf")
-	cfg := fmt.Sprintf("user root\nlistener %d 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n%s\n", m.port, extra)
-	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	m.cmd = exec.Command(bin, "-c", conf)
-	m.cmd.Stdout, m.cmd.Stderr = &m.log, &m.log
-	if err := m.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { stopProcess(m.cmd) })
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", m.addr(), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return m
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("mosquitto did not start: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (m *mqttMosquitto) addr() string { return "127.0.0.1:" + strconv.Itoa(m.port) }
 
 // pipelineFlowFile writes flows/mqtt-pipeline.json pointed at the broker
 // with both ends at qos, and returns its path.
@@ -133,7 +88,7 @@ func drainLogs(r io.Reader) {
 // A contestant is a process running the pipeline against the broker.
 type contestant struct {
 	name  string
-	start func(tb testing.TB, m *mqttMosquitto, qos byte) *exec.Cmd
+	start func(tb testing.TB, m *testpeer.Mosquitto, qos byte) *exec.Cmd
 }
 
 func sluiceContestant(bin string) contestant {
@@ -142,9 +97,9 @@ func sluiceContestant(bin string) contestant {
 
 // sluiceWith runs the binary on the flow with the given changes.
 func sluiceWith(name, bin string, changes ...[2]string) contestant {
-	return contestant{name, func(tb testing.TB, m *mqttMosquitto, qos byte) *exec.Cmd {
+	return contestant{name, func(tb testing.TB, m *testpeer.Mosquitto, qos byte) *exec.Cmd {
 		dir := tb.TempDir()
-		flow := pipelineFlowFile(tb, dir, m.port, qos, changes...)
+		flow := pipelineFlowFile(tb, dir, m.Port, qos, changes...)
 		cmd := exec.Command(bin, "run", "--headless", "-u", dir, "-p", strconv.Itoa(freePort(tb)), flow)
 		logs, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
@@ -169,9 +124,9 @@ func nodeRedDir() (string, string) {
 }
 
 func nodeRedContestant(dir string) contestant {
-	return contestant{"node-red", func(tb testing.TB, m *mqttMosquitto, qos byte) *exec.Cmd {
+	return contestant{"node-red", func(tb testing.TB, m *testpeer.Mosquitto, qos byte) *exec.Cmd {
 		user := tb.TempDir()
-		flow := pipelineFlowFile(tb, user, m.port, qos)
+		flow := pipelineFlowFile(tb, user, m.Port, qos)
 		settings := `module.exports = {uiHost: "127.0.0.1", logging: {console: {level: "warn"}}}`
 		if err := os.WriteFile(filepath.Join(user, "settings.js"), []byte(settings), 0o600); err != nil {
 			tb.Fatal(err)
@@ -191,9 +146,9 @@ func nodeRedContestant(dir string) contestant {
 // ceilingContestant runs this test binary again as the hand-written
 // pass-through (TestMQTTCeilingProcess), so that its CPU and memory are
 // its own.
-var ceilingContestant = contestant{"go-paho", func(tb testing.TB, m *mqttMosquitto, qos byte) *exec.Cmd {
+var ceilingContestant = contestant{"go-paho", func(tb testing.TB, m *testpeer.Mosquitto, qos byte) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMQTTCeilingProcess$")
-	cmd.Env = append(os.Environ(), "SLUICE_MQTT_CEILING=tcp://"+m.addr(), "SLUICE_MQTT_CEILING_QOS="+strconv.Itoa(int(qos)))
+	cmd.Env = append(os.Environ(), "SLUICE_MQTT_CEILING=tcp://"+m.Addr(), "SLUICE_MQTT_CEILING_QOS="+strconv.Itoa(int(qos)))
 	logs, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
@@ -362,9 +317,9 @@ func (t *tally) waitCount(want int, idle, limit time.Duration) {
 	}
 }
 
-func benchClient(tb testing.TB, m *mqttMosquitto, id string) pahomqtt.Client {
+func benchClient(tb testing.TB, m *testpeer.Mosquitto, id string) pahomqtt.Client {
 	tb.Helper()
-	c := pahomqtt.NewClient(pahomqtt.NewClientOptions().AddBroker("tcp://" + m.addr()).SetClientID(id).SetWriteTimeout(0))
+	c := pahomqtt.NewClient(pahomqtt.NewClientOptions().AddBroker("tcp://" + m.Addr()).SetClientID(id).SetWriteTimeout(0))
 	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		tb.Fatalf("connect %s: %v", id, tok.Error())
 	}
@@ -416,26 +371,6 @@ func blast(tx pahomqtt.Client, qos byte, from, to int) {
 	}
 }
 
-// procStat is a process's CPU time (utime+stime) and peak RSS.
-func procStat(pid int) (cpu time.Duration, hwmKB int) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err == nil {
-		if i := bytes.LastIndexByte(data, ')'); i > 0 && i+2 < len(data) {
-			f := strings.Fields(string(data[i+2:]))
-			ut, _ := strconv.ParseInt(f[11], 10, 64)
-			st, _ := strconv.ParseInt(f[12], 10, 64)
-			cpu = time.Duration(ut+st) * (time.Second / 100)
-		}
-	}
-	status, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	for _, line := range strings.Split(string(status), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			hwmKB, _ = strconv.Atoi(strings.Fields(line)[1])
-		}
-	}
-	return cpu, hwmKB
-}
-
 type pipelineResult struct {
 	name      string
 	qos       byte
@@ -449,7 +384,7 @@ type pipelineResult struct {
 }
 
 // runPipeline measures one contestant at one QoS.
-func runPipeline(b *testing.B, m *mqttMosquitto, c contestant, qos byte, n, paced int, rate float64) pipelineResult {
+func runPipeline(b *testing.B, m *testpeer.Mosquitto, c contestant, qos byte, n, paced int, rate float64) pipelineResult {
 	r := pipelineResult{name: c.name, qos: qos}
 	id := c.name + "-q" + strconv.Itoa(int(qos))
 	t := newTally(paced + n)
@@ -502,11 +437,12 @@ func runPipeline(b *testing.B, m *mqttMosquitto, c contestant, qos byte, n, pace
 
 	// Throughput: everything at once.
 	got0, _ := t.snapshot()
-	cpu0, _ := procStat(cmd.Process.Pid)
+	cpu0 := testpeer.ProcUsage(cmd.Process.Pid).CPU
 	start = time.Now()
 	blast(tx, qos, paced, paced+n)
 	t.waitCount(got0+n, 5*time.Second, 10*time.Minute)
-	cpu1, hwm := procStat(cmd.Process.Pid)
+	u := testpeer.ProcUsage(cmd.Process.Pid)
+	cpu1, hwm := u.CPU, u.HWMKB
 	got, lastAt := t.snapshot()
 	got -= got0
 	if el := lastAt.Sub(start).Seconds(); got > 0 && el > 0 {
@@ -566,7 +502,7 @@ func BenchmarkMQTTPipeline(b *testing.B) {
 	n, _ := strconv.Atoi(benchEnv("SLUICE_BENCH_MQTT_MSGS", "50000"))
 	rate, _ := strconv.ParseFloat(benchEnv("SLUICE_BENCH_MQTT_RATE", "1000"), 64)
 	paced := int(2 * rate)
-	m := startBenchMosquitto(b, "max_queued_messages 0")
+	m := testpeer.StartMosquitto(b, "max_queued_messages 0")
 	contestants := []contestant{ceilingContestant, sluiceContestant(sluiceBinary(b))}
 	nrDir, why := nodeRedDir()
 	if nrDir != "" {
@@ -610,7 +546,7 @@ const burstSize = 20000
 // client subscribes at QoS 0: mosquitto queues QoS 0 for a connected
 // client without those limits, so any loss is on the pipeline's side.
 func runBurst(tb testing.TB, c contestant) burstResult {
-	m := startBenchMosquitto(tb, "")
+	m := testpeer.StartMosquitto(tb, "")
 	t := newTally(burstSize)
 	rx := benchClient(tb, m, c.name+"-burst-rx")
 	if tok := rx.Subscribe("plant-1/#", 0, t.handle); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
