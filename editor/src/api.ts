@@ -123,7 +123,7 @@ export class Comms {
   canDeploy = false;
   private closed = false;
   private timer: any;
-  private pending = new Map<string, { resolve: (d: any) => void; timer: any }>();
+  private pending = new Map<string, { resolve: (d: any) => void; reject: (e: Error) => void; timer: any }>();
   private seq = 0;
   private client = Math.random().toString(36).slice(2, 10);
 
@@ -173,6 +173,12 @@ export class Comms {
     };
     ws.onclose = (e) => {
       this.canDeploy = false;
+      // A deploy in flight has no answer coming on this socket.
+      for (const [req, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new DeployError(`the connection closed before the server answered deploy ${req}; reload to see whether it was applied`, 0, "disconnected"));
+      }
+      this.pending.clear();
       this.onState(false);
       if (e.code === 1008) authFail();
       if (!this.closed) this.timer = setTimeout(() => this.open(), 1000);
@@ -200,6 +206,7 @@ export class Comms {
       }, 60000);
       this.pending.set(req, {
         timer,
+        reject,
         resolve: (d) => {
           if (d.ok) return resolve(d.rev);
           const problems = deployResultProblems(d.errors);

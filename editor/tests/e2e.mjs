@@ -270,7 +270,8 @@ await step("a group (Ctrl+Shift+G) draws a box that moves with its nodes", async
     { timeout: 5000 },
   );
   await shot("group");
-  await deployAndWait();
+  if (await page.locator(".notice").count()) await page.locator(".notice").click();
+  await page.keyboard.press("Control+d");
   await page.locator(".notice", { hasText: "Deployed" }).waitFor({ timeout: 10000 });
   const f = await serverFlows();
   const grp = f.find((n) => n.type === "group");
@@ -383,6 +384,20 @@ await step("a 1,000-node flow renders and pans", async () => {
   await shot("big-flow");
   if (far.drawn < 200) throw new Error("too few nodes drawn at zoom 0.35: " + far.drawn);
   if (far.p95 > 1000) throw new Error("panning stalls: " + fmt(far));
+});
+
+await step("export saves the current flow to a file", async () => {
+  await page.keyboard.press("Control+e");
+  const dialog = page.locator(".dialog[aria-label=export]");
+  await dialog.waitFor();
+  await dialog.locator("label", { hasText: "all flows" }).locator("input").check();
+  const [dl] = await Promise.all([page.waitForEvent("download"), dialog.locator("button", { hasText: "Download" }).click()]);
+  const path = await dl.path();
+  const { readFileSync } = await import("node:fs");
+  const saved = JSON.parse(readFileSync(path, "utf8"));
+  if (dl.suggestedFilename() !== "flows.json") throw new Error("file name " + dl.suggestedFilename());
+  if (saved.length < 1000 || !saved.some((n) => n.id === "hello-tab")) throw new Error("export has " + saved.length + " nodes");
+  await dialog.locator("button", { hasText: "Close" }).click();
 });
 
 await step("the dark theme switches", async () => {
