@@ -57,7 +57,8 @@ type subReq struct {
 type connInfo struct {
 	sessionPresent bool
 	topicAliasMax  uint16
-	subIDs         bool // subscription identifiers available
+	subIDs         bool   // subscription identifiers available
+	maxPacket      uint32 // the broker's Maximum Packet Size (MQTT 5); 0 when not given
 }
 
 // pending is a publish on its way: wait returns once the broker has

@@ -196,8 +196,9 @@ func (p *v3pending) wait(ctx context.Context) error {
 			return errLost
 		default:
 		}
-		if strings.Contains(err.Error(), "broken by timeout") {
-			// paho gave up handing it to a connection that never came.
+		if strings.Contains(err.Error(), "broken by timeout") || strings.HasPrefix(err.Error(), "connection lost before") {
+			// paho gave up handing it to a connection that never came, or
+			// failed it on a loss before telling us of the loss.
 			return errLost
 		}
 		return err

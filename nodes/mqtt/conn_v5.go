@@ -159,6 +159,9 @@ func (t *v5conn) connect(ctx context.Context) (connInfo, error) {
 		if ca.Properties.TopicAliasMaximum != nil {
 			info.topicAliasMax = *ca.Properties.TopicAliasMaximum
 		}
+		if ca.Properties.MaximumPacketSize != nil {
+			info.maxPacket = *ca.Properties.MaximumPacketSize
+		}
 	}
 	t.mu.Lock()
 	t.cli, t.up, t.lostCh, t.lostErr = cli, true, lostCh, nil

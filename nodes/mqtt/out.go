@@ -180,7 +180,14 @@ func (n *outNode) complete() {
 		select {
 		case it := <-n.pend:
 			err := it.pd.wait(n.ctx)
-			for errors.Is(err, errLost) && n.ctx.Err() == nil {
+			for lost := 1; errors.Is(err, errLost) && n.ctx.Err() == nil; lost++ {
+				if lost >= maxLost {
+					// A broker that drops the connection on this message
+					// (too large for it, or not allowed) would otherwise
+					// be sent it for ever, and nothing else would pass.
+					err = fmt.Errorf("message on %q not sent: the connection to the broker ended each of the %d times it was sent (too large for the broker, or refused?)", it.p.topic, maxLost)
+					break
+				}
 				// At least once: the broker may or may not have it.
 				var pd pending
 				pd, err = n.b.submit(n.ctx, it.p)
@@ -214,6 +221,10 @@ func (n *outNode) finish(it *outItem, err error) {
 	}
 	n.c.Done(it.m, err)
 }
+
+// maxLost is how many connections a publish may see end before its
+// acknowledgement before it is given up as an error.
+const maxLost = 3
 
 var errStopping = errors.New("the mqtt out node stopped before the broker acknowledged the message")
 

@@ -3,6 +3,7 @@ package mqtt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sluicehq/sluice/runtime/msg"
@@ -38,6 +39,9 @@ func (b *broker) submit(ctx context.Context, p *outPub) (pending, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := b.checkSize(p); err != nil {
+			return nil, err
+		}
 		b.pubMu.Lock()
 		wire := b.aliased(p)
 		pd, err := l.t.publish(ctx, wire)
@@ -53,6 +57,30 @@ func (b *broker) submit(ctx context.Context, p *outPub) (pending, error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// maxRemaining is the largest remaining length an MQTT packet can encode.
+const maxRemaining = 268435455
+
+// checkSize refuses a publish the broker is sure to refuse: one larger than
+// MQTT can encode, or than the Maximum Packet Size an MQTT 5 broker
+// announced (it would close the connection, and at least once would send
+// it again for ever). Properties are not counted, so this is a lower bound.
+func (b *broker) checkSize(p *outPub) error {
+	n := 2 + len(p.topic) + len(p.payload)
+	if p.qos > 0 {
+		n += 2
+	}
+	b.mu.Lock()
+	limit := b.info.maxPacket
+	b.mu.Unlock()
+	switch {
+	case n > maxRemaining:
+		return fmt.Errorf("message on %q too large: %d bytes, MQTT allows %d", p.topic, n, maxRemaining)
+	case limit > 0 && n+2 > int(limit):
+		return fmt.Errorf("message on %q too large: %d bytes, the broker accepts at most %d", p.topic, n+2, limit)
+	}
+	return nil
 }
 
 // aliased applies Node-RED's MQTT 5 topic alias rules for the current
