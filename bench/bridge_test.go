@@ -86,9 +86,13 @@ func printBridgeTable(w io.Writer, title string, rs []bridgeResult) {
 	fmt.Fprintf(w, "\n%s\n", title)
 	fmt.Fprintf(w, "%-22s %10s %8s %7s %7s %14s %12s  %s\n", "contestant", "messages", "msgs/s", "lost", "dups", "CPU s/100k", "peak RSS MB", "")
 	var lower float64
+	var hand float64
 	for _, r := range rs {
 		if strings.HasPrefix(r.name, "ceiling") && r.skipped == "" && (lower == 0 || r.rate < lower) {
 			lower = r.rate
+		}
+		if r.name == "handwritten-go" && r.skipped == "" {
+			hand = r.rate
 		}
 	}
 	for _, r := range rs {
@@ -105,7 +109,12 @@ func printBridgeTable(w io.Writer, title string, rs []bridgeResult) {
 		}
 		note := r.note
 		if lower > 0 && !strings.HasPrefix(r.name, "ceiling") {
-			note = strings.TrimSpace(fmt.Sprintf("%.0f%% of the lower ceiling %s", 100*r.rate/lower, note))
+			share := fmt.Sprintf("%.0f%% of the lower ceiling", 100*r.rate/lower)
+			if hand > 0 && r.name != "handwritten-go" {
+				share += fmt.Sprintf(", %.0f%% of hand-written", 100*r.rate/hand)
+			}
+			note = strings.TrimSpace(share + "; " + note)
+			note = strings.TrimSuffix(note, ";")
 		}
 		fmt.Fprintf(w, "%-22s %10d %8.0f %7d %7d %14s %12s  %s\n", r.name, r.n, r.rate, r.lost, r.dups, cpu, hwm, note)
 	}
@@ -551,6 +560,15 @@ func BenchmarkBridgeMQTTToKafka(b *testing.B) {
 		r.report(b)
 		rs = append(rs, r)
 	})
+	b.Run("handwritten-go", func(b *testing.B) {
+		mq := testpeer.StartMosquitto(b, bridgeMosquitto).Addr()
+		k := startKafka(b, "factory-telemetry", 3)
+		p := startHandwritten(b, "m2k", mq, k.addr)
+		r := measureMQTTToKafka(b, "handwritten-go", mq, k, p, n)
+		r.note = "paho + sarama, same guarantees"
+		r.report(b)
+		rs = append(rs, r)
+	})
 	b.Run("node-red-kafkajs", func(b *testing.B) {
 		nrDir, kafkaDir, why := nodeRedKafka()
 		if why != "" {
@@ -806,6 +824,14 @@ func BenchmarkBridgeKafkaToMQTT(b *testing.B) {
 	})
 	b.Run("ceiling-go-paho", func(b *testing.B) {
 		r := runPahoCeiling(b, n)
+		r.report(b)
+		rs = append(rs, r)
+	})
+	b.Run("handwritten-go", func(b *testing.B) {
+		r := measureKafkaToMQTT(b, "handwritten-go", n, func(mq string, k *kafkaPeer) *bridgeProcess {
+			return startHandwritten(b, "k2m", mq, k.addr)
+		})
+		r.note = "sarama group + paho, same guarantees"
 		r.report(b)
 		rs = append(rs, r)
 	})
