@@ -63,7 +63,7 @@ func (n *fnNode) setBufferExtras() {
 		}
 		return vm.ToValue(sb.String())
 	}
-	f, err := vm.RunString(bufferJS)
+	f, err := vm.RunProgram(bufferProg())
 	if err != nil {
 		panic(err)
 	}

@@ -107,7 +107,7 @@ func (n *fnNode) setRED() {
 	red := vm.NewObject()
 	_ = red.Set("util", u)
 	_ = vm.Set("RED", red)
-	if _, err := vm.RunString(redUtilJS); err != nil {
+	if _, err := vm.RunProgram(redUtilProg()); err != nil {
 		panic(err)
 	}
 }

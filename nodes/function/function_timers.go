@@ -175,7 +175,7 @@ func (n *fnNode) setTimers() {
 		}
 		return goja.Undefined()
 	}
-	f, err := vm.RunString(timersJS)
+	f, err := vm.RunProgram(timersProg())
 	if err != nil {
 		panic(errors.New("function timers: " + err.Error()))
 	}

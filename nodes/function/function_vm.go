@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"sync"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja_nodejs/buffer"
@@ -60,7 +61,7 @@ func (n *fnNode) setup() error {
 	n.setRED()
 	n.setBufferExtras()
 	n.guardRegexps()
-	if _, err := vm.RunString(prelude); err != nil {
+	if _, err := vm.RunProgram(preludeProg()); err != nil {
 		return err
 	}
 	f, err := vm.RunProgram(n.body)
@@ -69,6 +70,19 @@ func (n *fnNode) setup() error {
 	}
 	n.fn, _ = goja.AssertFunction(f)
 	return nil
+}
+
+// The sandbox's own scripts are compiled once per process: parsing them
+// for every node made a flow with hundreds of function nodes slow to deploy.
+var (
+	preludeProg = compileOnce("sluice:prelude", prelude)
+	bufferProg  = compileOnce("sluice:buffer", bufferJS)
+	redUtilProg = compileOnce("sluice:RED.util", redUtilJS)
+	timersProg  = compileOnce("sluice:timers", timersJS)
+)
+
+func compileOnce(name, src string) func() *goja.Program {
+	return sync.OnceValue(func() *goja.Program { return goja.MustCompile(name, src, false) })
 }
 
 // prelude completes the sandbox in JavaScript where that is simplest.
