@@ -285,6 +285,10 @@ func TestDeployWritesCanonicalForm(t *testing.T) {
 	if ok, _ := flowfile.IsCanonical(data); !ok || !strings.Contains(string(data), `"info": "let x = 1;\nlet y = 2;`) {
 		t.Fatalf("flow file after deploy:\n%s", data)
 	}
+	// The file as it was before the deploy is kept, as Node-RED keeps it.
+	if backup, err := os.ReadFile(filepath.Join(dir, ".flows.json.backup")); err != nil || string(backup) != "[]" {
+		t.Fatalf("backup: %v %q", err, backup)
+	}
 	if code, logs := stop(); code != 0 {
 		t.Fatalf("exit %d\n%s", code, logs)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -227,7 +228,7 @@ func cmdRun(args []string) int {
 			if f, err := flowfile.Format(body); err == nil {
 				body = f // the canonical, git-friendly form
 			}
-			if err := writeAtomic(flowPath, body); err != nil {
+			if err := writeWithBackup(flowPath, body); err != nil {
 				return fmt.Errorf("flows deployed but not saved to %s: %w", flowPath, err)
 			}
 			mu.Lock()
@@ -431,6 +432,19 @@ func credMap(c creds.Creds, _ *flow.Set) map[string]map[string]string {
 		out[id] = c.Strings(id)
 	}
 	return out
+}
+
+// writeWithBackup keeps the file's previous content as .NAME.backup next to
+// it (Node-RED's name, so its recovery habits carry over), then replaces it.
+func writeWithBackup(path string, data []byte) error {
+	old, err := os.ReadFile(path)
+	if err == nil && !bytes.Equal(old, data) {
+		backup := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".backup")
+		if err := writeAtomic(backup, old); err != nil {
+			return fmt.Errorf("backup %s: %w", backup, err)
+		}
+	}
+	return writeAtomic(path, data)
 }
 
 // writeAtomic replaces a file without ever leaving it half written.
