@@ -8,6 +8,7 @@ import "sync"
 type window struct {
 	mu     sync.Mutex
 	queue  []*slot
+	head   int // queue[:head] is finished and marked
 	failed bool
 	mark   func(next int64)
 }
@@ -37,14 +38,26 @@ func (w *window) done(s *slot, err error) {
 	if w.failed {
 		return
 	}
-	i := 0
+	i := w.head
 	for i < len(w.queue) && w.queue[i].done {
 		i++
 	}
-	if i == 0 {
+	if i == w.head {
 		return
 	}
 	next := w.queue[i-1].offset + 1
-	w.queue = append(w.queue[:0], w.queue[i:]...)
+	// Finished slots are dropped by moving head, and the queue is moved
+	// down only once most of it is finished: copying it on every message
+	// cost as much as the rest of the node.
+	clear(w.queue[w.head:i])
+	w.head = i
+	switch {
+	case w.head == len(w.queue):
+		w.queue, w.head = w.queue[:0], 0
+	case w.head >= 1024 && 2*w.head >= len(w.queue):
+		n := copy(w.queue, w.queue[w.head:])
+		clear(w.queue[n:])
+		w.queue, w.head = w.queue[:n], 0
+	}
 	w.mark(next)
 }
