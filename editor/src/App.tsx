@@ -28,7 +28,8 @@ import * as SF from "./subflow";
 import * as M from "./model";
 import type { FlowNode, NodeSpec, Specs } from "./model";
 
-const nodeTypes = { nr: NodeBox, group: GroupBox, junction: JunctionBox, sfport: PortBox };
+// "nrgroup", not "group": xyflow styles its own group type.
+const nodeTypes = { nr: NodeBox, nrgroup: GroupBox, junction: JunctionBox, sfport: PortBox };
 const edgeTypes = { rate: RateEdge };
 const deployLabels: Record<api.DeployType, string> = { full: "Full", flows: "Modified flows", nodes: "Modified nodes" };
 
@@ -194,7 +195,7 @@ function Editor() {
       if (n.type === "group") {
         out.push({
           id: n.id,
-          type: "group",
+          type: "nrgroup",
           position: { x: n.x ?? 0, y: n.y ?? 0 },
           data: { w: n.w ?? 200, h: n.h ?? 100, label: n.name ?? "", stroke: n.style?.stroke ?? "#999", fill: n.style?.fill ? n.style.fill + "22" : "transparent" },
           zIndex: -1,
@@ -844,6 +845,7 @@ function Editor() {
               deleteKeyCode={["Delete", "Backspace"]}
               selectionOnDrag
               panOnDrag={[1, 2]}
+              elevateNodesOnSelect={false}
               onlyRenderVisibleElements={nodes.length > 300}
               colorMode={theme === "dark" ? "dark" : "light"}
               fitView

@@ -7,6 +7,7 @@ export interface DebugMsg {
   seq: number;
   time: string;
   id: string;
+  _alias?: string; // the template node of a node inside a subflow instance
   z?: string;
   name?: string;
   topic?: any;
@@ -93,8 +94,9 @@ export function DebugSidebar({
   onCopied: (what: string) => void;
 }) {
   const [filter, setFilter] = useState("");
-  const ids = [...new Set(messages.map((m) => m.id))];
-  const shown = filter === "@tab" ? messages.filter((m) => (m.z ?? nodeTab(m.id)) === tab) : filter ? messages.filter((m) => m.id === filter) : messages;
+  const src = (m: DebugMsg) => m._alias || m.id;
+  const ids = [...new Set(messages.map(src))];
+  const shown = filter === "@tab" ? messages.filter((m) => (m.z ?? nodeTab(src(m))) === tab || nodeTab(src(m)) === tab) : filter ? messages.filter((m) => src(m) === filter) : messages;
   return (
     <div className="debug">
       <div className="debug-bar">
@@ -116,8 +118,8 @@ export function DebugSidebar({
           <div className="debug-msg" key={m.seq} data-node={m.id}>
             <div className="debug-meta">
               <span>{m.time}</span>
-              <a onClick={() => onSelect(m.id)} className="debug-node">
-                node: {nodeLabel(m.id)}
+              <a onClick={() => onSelect(m._alias || m.id)} className="debug-node">
+                node: {nodeLabel(m._alias || m.id)}
               </a>
             </div>
             <div className="debug-meta">
