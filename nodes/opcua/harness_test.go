@@ -4,9 +4,7 @@ package opcua
 
 import (
 	"bufio"
-	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	_ "github.com/sluicehq/sluice/nodes/core" // catch
+	"github.com/sluicehq/sluice/internal/flowrig"
+	"github.com/sluicehq/sluice/internal/testpeer"
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
@@ -69,15 +69,7 @@ func needPeer(t testing.TB) {
 	t.Skip("missing test peer node-opcua: run `npm ci --prefix testpeers/opcua`; CI unset")
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+var freePort = testpeer.FreePort
 
 // server is a node-opcua server process (testpeers/opcua/server.js).
 type server struct {
@@ -158,32 +150,9 @@ type settings map[string]any
 
 func (s settings) Get(name string) (any, bool) { v, ok := s[name]; return v, ok }
 
-type harness struct {
-	t testing.TB
-	e *engine.Engine
+type harness struct{ *flowrig.Rig }
 
-	mu     sync.Mutex
-	msgs   map[string]chan *msg.Object
-	status map[string]chan string
-}
-
-func (h *harness) sink(id string) chan *msg.Object {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.msgs[id] == nil {
-		h.msgs[id] = make(chan *msg.Object, 100000)
-	}
-	return h.msgs[id]
-}
-
-func (h *harness) statuses(id string) chan string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.status[id] == nil {
-		h.status[id] = make(chan string, 10000)
-	}
-	return h.status[id]
-}
+func (h *harness) sink(id string) chan *msg.Object { return h.Sink(id) }
 
 // endpointJSON is an OpcUa-Endpoint "ep" for url with extra properties.
 func endpointJSON(url, extra string) string {
@@ -200,23 +169,8 @@ func run(t testing.TB, endpoint string, nodes ...string) *harness {
 // runCreds is run with credentials per node id.
 func runCreds(t testing.TB, creds map[string]map[string]string, endpoint string, nodes ...string) *harness {
 	t.Helper()
-	e, err := engine.New(engine.Options{UserDir: runDir, CloseTimeout: 5 * time.Second,
-		Settings: settings{"userDir": filepath.Join(runDir, "user")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, e: e, msgs: map[string]chan *msg.Object{}, status: map[string]chan string{}}
-	e.OnReceive(func(id string, m *msg.Msg) {
-		if strings.HasPrefix(id, "sink") {
-			h.sink(id) <- m.Object.Clone()
-		}
-	})
-	e.Subscribe(func(ev engine.Event) {
-		if ev.Kind == "status" && ev.Status != nil {
-			h.statuses(ev.ID) <- ev.Status.Fill + "/" + ev.Status.Shape + "/" + ev.Status.Text
-		}
-	})
-	t.Cleanup(func() { _ = e.Close(context.Background()) })
+	h := &harness{flowrig.New(t, engine.Options{UserDir: runDir, CloseTimeout: 5 * time.Second,
+		Settings: settings{"userDir": filepath.Join(runDir, "user")}})}
 	all := []string{`{"id":"t1","type":"tab"}`, endpoint,
 		`{"id":"sink1","type":"opctest-sink","z":"t1"}`, `{"id":"sink2","type":"opctest-sink","z":"t1"}`,
 		`{"id":"sink3","type":"opctest-sink","z":"t1"}`, `{"id":"sinkR","type":"opctest-sink","z":"t1"}`, `{"id":"sinkErr","type":"opctest-sink","z":"t1"}`,
@@ -226,7 +180,7 @@ func runCreds(t testing.TB, creds map[string]map[string]string, endpoint string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.DeploySet(set, creds); err != nil {
+	if err := h.E.DeploySet(set, creds); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -239,51 +193,27 @@ func clientJSON(action, extra string) string {
 }
 
 func (h *harness) next(id string, within time.Duration) *msg.Object {
-	h.t.Helper()
-	select {
-	case m := <-h.sink(id):
-		return m
-	case <-time.After(within):
-		h.t.Fatalf("no message reached %s within %v", id, within)
-	}
-	return nil
+	h.T.Helper()
+	return h.Next(id, within)
 }
 
 func (h *harness) none(id string, within time.Duration) {
-	h.t.Helper()
-	select {
-	case m := <-h.sink(id):
-		h.t.Fatalf("unexpected message at %s: %s", id, msg.Marshal(m))
-	case <-time.After(within):
-	}
+	h.T.Helper()
+	h.None(id, within)
 }
 
+// waitStatus waits for a status of id whose "fill/shape/text" starts with
+// prefix, and returns it in that form.
 func (h *harness) waitStatus(id, prefix string, within time.Duration) string {
-	h.t.Helper()
-	deadline := time.After(within)
-	var seen []string
-	for {
-		select {
-		case s := <-h.statuses(id):
-			if strings.HasPrefix(s, prefix) {
-				return s
-			}
-			seen = append(seen, s)
-		case <-deadline:
-			h.t.Fatalf("node %s never showed %q; saw %q", id, prefix, seen)
-		}
-	}
+	h.T.Helper()
+	return flowrig.String(h.WaitStatus(id, fmt.Sprintf("%q", prefix), within, func(s node.Status) bool {
+		return strings.HasPrefix(flowrig.String(s), prefix)
+	}))
 }
 
 func (h *harness) inject(id, body string) {
-	h.t.Helper()
-	v, err := msg.UnmarshalString(body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.e.Inject(id, msg.Wrap(v.(*msg.Object))); err != nil {
-		h.t.Fatal(err)
-	}
+	h.T.Helper()
+	h.Inject(id, body)
 }
 
 // errText is msg.error.message of a message caught by the catch node.

@@ -24,7 +24,7 @@ func TestSubscribeThousands(t *testing.T) {
 	}
 	m := msg.New()
 	m.Set("payload", ids)
-	if err := h.e.Inject("c", m); err != nil {
+	if err := h.E.Inject("c", m); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
