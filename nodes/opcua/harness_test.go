@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/sluicehq/sluice/nodes/core" // catch
 	"github.com/sluicehq/sluice/internal/flowrig"
 	"github.com/sluicehq/sluice/internal/testpeer"
+	_ "github.com/sluicehq/sluice/nodes/core" // catch
 	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
