@@ -225,6 +225,7 @@ func waitBridgeUp(t *testing.T, c paho.Client, addrs string, r *testpeer.Sluice)
 // arrive while Kafka is away wait (in mosquitto and in flight) instead of
 // being lost.
 func TestBridgeMQTTToKafka(t *testing.T) {
+	t.Parallel() // mostly waiting on peers
 	kcat(t)
 	n := bridgeSize()
 	perDevice := n / bridgeDevices
@@ -277,6 +278,7 @@ func TestBridgeMQTTToKafka(t *testing.T) {
 // by device; every one reaches its device's MQTT topic, in per-device
 // order.
 func TestBridgeKafkaToMQTT(t *testing.T) {
+	t.Parallel() // mostly waiting on peers
 	kcat(t)
 	n := bridgeSize()
 	perDevice := n / bridgeDevices
@@ -338,6 +340,7 @@ func TestBridgeKafkaToMQTT(t *testing.T) {
 // bridge's session and sends them again to the next run, which writes
 // them.
 func TestBridgeUnwrittenNotAcked(t *testing.T) {
+	t.Parallel() // mostly waiting on peers
 	kcat(t)
 	mq := testpeer.StartMosquitto(t, mosquittoBridgeConf).Addr()
 	kc := newRestartableCluster(t, 3, "factory-telemetry")
