@@ -371,6 +371,19 @@ func blast(tx pahomqtt.Client, qos byte, from, to int) {
 	}
 }
 
+// procSyscalls is a process's read and write system calls so far.
+func procSyscalls(pid int) (n [2]int64) {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && (f[0] == "syscr:" || f[0] == "syscw:") {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			n[map[string]int{"syscr:": 0, "syscw:": 1}[f[0]]] = v
+		}
+	}
+	return n
+}
+
 type pipelineResult struct {
 	name      string
 	qos       byte
@@ -438,9 +451,15 @@ func runPipeline(b *testing.B, m *testpeer.Mosquitto, c contestant, qos byte, n,
 	// Throughput: everything at once.
 	got0, _ := t.snapshot()
 	cpu0 := testpeer.ProcUsage(cmd.Process.Pid).CPU
+	sys0 := procSyscalls(cmd.Process.Pid)
 	start = time.Now()
 	blast(tx, qos, paced, paced+n)
 	t.waitCount(got0+n, 5*time.Second, 10*time.Minute)
+	if os.Getenv("SLUICE_BENCH_LOGS") != "" {
+		sys1 := procSyscalls(cmd.Process.Pid)
+		b.Logf("%s QoS %d: %.2f read and %.2f write system calls per reading", c.name, qos,
+			float64(sys1[0]-sys0[0])/float64(n), float64(sys1[1]-sys0[1])/float64(n))
+	}
 	u := testpeer.ProcUsage(cmd.Process.Pid)
 	cpu1, hwm := u.CPU, u.HWMKB
 	got, lastAt := t.snapshot()
