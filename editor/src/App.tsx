@@ -114,6 +114,7 @@ function Editor() {
   const start = useCallback(async () => {
     const scheme = await api.authScheme().catch(() => undefined);
     setAuth(scheme);
+    if (comms.current) comms.current.authRequired = !!scheme;
     if (scheme && !api.getToken()) {
       setNeedLogin(true);
       return;
@@ -544,6 +545,13 @@ function Editor() {
     },
     [byId],
   );
+
+  useEffect(() => {
+    if (!deployMenu) return;
+    const close = (e: MouseEvent) => !(e.target as HTMLElement).closest(".deploy-group") && setDeployMenu(false);
+    window.addEventListener("mousedown", close);
+    return () => window.removeEventListener("mousedown", close);
+  }, [deployMenu]);
 
   // Centre the canvas on a node picked in search once its tab is drawn.
   useEffect(() => {

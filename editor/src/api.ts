@@ -131,7 +131,15 @@ export class Comms {
     this.open();
   }
 
+  // authRequired holds the socket back until there is a token to send:
+  // the server would refuse it anyway.
+  authRequired = false;
+
   private open() {
+    if (this.authRequired && !getToken()) {
+      this.timer = setTimeout(() => this.open(), 1000);
+      return;
+    }
     const url = new URL("comms", location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const ws = (this.ws = new WebSocket(url));

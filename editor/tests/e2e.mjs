@@ -271,6 +271,10 @@ await step("a group (Ctrl+Shift+G) draws a box that moves with its nodes", async
   );
   await shot("group");
   if (await page.locator(".notice").count()) await page.locator(".notice").click();
+  // This deploy restarts only the modified nodes.
+  await page.click("button[aria-label='deploy type']");
+  await page.click("[role=menuitemradio]:has-text('Modified nodes')");
+  await page.locator("button[aria-label=deploy]", { hasText: "modified nodes" }).waitFor();
   await page.keyboard.press("Control+d");
   await page.locator(".notice", { hasText: "Deployed" }).waitFor({ timeout: 10000 });
   const f = await serverFlows();
