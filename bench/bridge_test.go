@@ -44,9 +44,10 @@ import (
 // lost and duplicated (counted by kcat or a subscriber, per device and
 // sequence number), CPU seconds per 100k messages (utime+stime of the
 // contestant's process) and peak RSS (VmHWM). NODE_RED_DIR (default
-// ../../nr) is Node-RED 5, NODE_RED_KAFKA_DIR (default /tmp/nrkafka) a
-// folder where `npm install node-red-contrib-kafkajs` was run; Node-RED is
-// skipped when either is missing, and in CI.
+// ../../nr) is Node-RED 5; node-red-contrib-kafkajs is installed with npm
+// into NODE_RED_KAFKA_DIR (default $TMPDIR/sluice-nr-kafkajs) when it is
+// not there yet. Node-RED is skipped when it is missing or the package
+// does not install, and in CI.
 
 const bridgeDevices = 10
 
@@ -415,12 +416,29 @@ func nodeRedKafka() (nrDir, kafkaDir, why string) {
 	if _, err := os.Stat(filepath.Join(nrDir, "node_modules/node-red/red.js")); err != nil {
 		return "", "", "Node-RED 5 is not installed at " + nrDir + " (NODE_RED_DIR)"
 	}
-	kafkaDir = benchEnv("NODE_RED_KAFKA_DIR", "/tmp/nrkafka")
-	if _, err := os.Stat(filepath.Join(kafkaDir, "node_modules/node-red-contrib-kafkajs/package.json")); err != nil {
-		return "", "", "node-red-contrib-kafkajs is not installed in " + kafkaDir +
-			" (NODE_RED_KAFKA_DIR; mkdir it and run npm install node-red-contrib-kafkajs there)"
+	kafkaDir = benchEnv("NODE_RED_KAFKA_DIR", filepath.Join(os.TempDir(), "sluice-nr-kafkajs"))
+	pkg := filepath.Join(kafkaDir, "node_modules/node-red-contrib-kafkajs/package.json")
+	if _, err := os.Stat(pkg); err != nil {
+		// A scratch folder outside the repository, as a user would.
+		_ = os.MkdirAll(kafkaDir, 0o755)
+		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", kafkaDir, "node-red-contrib-kafkajs@"+nrKafkajsVersion)
+		out, err := cmd.CombinedOutput()
+		if _, serr := os.Stat(pkg); err != nil || serr != nil {
+			return "", "", fmt.Sprintf("node-red-contrib-kafkajs did not install in %s (NODE_RED_KAFKA_DIR): %v %s", kafkaDir, err, tailString(string(out), 300))
+		}
 	}
 	return nrDir, kafkaDir, ""
+}
+
+// nrKafkajsVersion is the node-red-contrib-kafkajs measured (kafkajs 1.x
+// underneath); it installs from npm alone.
+const nrKafkajsVersion = "0.0.7"
+
+func tailString(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
 }
 
 // runNodeRed starts Node-RED 5 on flow with the kafkajs nodes loaded.
