@@ -153,11 +153,13 @@ func (n *outNode) resend(probe bool) {
 	n.hmu.Unlock()
 	var err error
 	var sc *sharedClient
-	if probe {
+	if n.ctx.Err() != nil {
+		err = errStopped
+	} else if probe {
 		select {
 		case <-time.After(resendDelay(batch[0].tries)):
 		case <-n.ctx.Done():
-			err = errors.New("kafka out: node stopped before the record was written")
+			err = errStopped
 		}
 	}
 	if err == nil {
@@ -173,7 +175,7 @@ func (n *outNode) resend(probe bool) {
 			case sc.prod.Input() <- r.pm:
 				continue
 			case <-n.ctx.Done():
-				err = errors.New("kafka out: node stopped before the record was written")
+				err = errStopped
 			}
 		}
 		for _, r := range batch[i:] {
@@ -308,7 +310,7 @@ func (n *outNode) Start(c node.Ctx) error {
 	n.b = b
 	c.Status(statusConnecting)
 	go func() {
-		if _, err := n.producer(); err != nil {
+		if _, err := n.producer(); err != nil && !errors.Is(err, errStopped) {
 			c.Error(err, nil)
 		}
 	}()
@@ -324,13 +326,22 @@ func (n *outNode) producer() (*sharedClient, error) {
 	if sc != nil {
 		return sc, nil
 	}
+	if n.ctx.Err() != nil {
+		return nil, errStopped
+	}
 	sc, err := n.b.acquire(n.c, n.ckey, n.tweak, true)
 	if err != nil {
 		n.c.Status(statusError(err.Error()))
 		return nil, err
 	}
 	n.b.mu.Lock()
-	if n.sc != nil || n.ctx.Err() != nil {
+	if n.ctx.Err() != nil {
+		n.b.mu.Unlock()
+		n.b.release(sc)
+		return nil, errStopped
+	}
+	if n.sc != nil {
+		// Another caller connected meanwhile: use its client.
 		n.b.mu.Unlock()
 		n.b.release(sc)
 		return n.producer()
@@ -370,6 +381,8 @@ func (n *outNode) Input(c node.Ctx, m *msg.Msg) error {
 	}
 	return nil
 }
+
+var errStopped = errors.New("kafka out: node stopped before the record was written")
 
 // connectWait is how long a message waits for a broker that cannot be
 // reached (down, a wrong address, a refused login) before it fails.
