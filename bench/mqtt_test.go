@@ -95,6 +95,12 @@ func sluiceContestant(bin string) contestant {
 	return sluiceWith("sluice", bin)
 }
 
+// sluiceV5 is the same flow with the broker node on MQTT 5 (paho.golang,
+// a receive maximum of 1000 announced).
+func sluiceV5(bin string) contestant {
+	return sluiceWith("sluice-v5", bin, [2]string{`"protocolVersion": "4"`, `"protocolVersion": "5"`})
+}
+
 // sluiceWith runs the binary on the flow with the given changes.
 func sluiceWith(name, bin string, changes ...[2]string) contestant {
 	return contestant{name, func(tb testing.TB, m *testpeer.Mosquitto, qos byte) *exec.Cmd {
@@ -522,7 +528,8 @@ func BenchmarkMQTTPipeline(b *testing.B) {
 	rate, _ := strconv.ParseFloat(benchEnv("SLUICE_BENCH_MQTT_RATE", "1000"), 64)
 	paced := int(2 * rate)
 	m := testpeer.StartMosquitto(b, "max_queued_messages 0")
-	contestants := []contestant{ceilingContestant, sluiceContestant(sluiceBinary(b))}
+	bin := sluiceBinary(b)
+	contestants := []contestant{ceilingContestant, sluiceContestant(bin), sluiceV5(bin)}
 	nrDir, why := nodeRedDir()
 	if nrDir != "" {
 		contestants = append(contestants, nodeRedContestant(nrDir))
@@ -616,8 +623,7 @@ func sluiceBinary(tb testing.TB) string {
 
 func burstContestants(tb testing.TB) ([]contestant, string) {
 	bin := sluiceBinary(tb)
-	cs := []contestant{ceilingContestant, sluiceContestant(bin),
-		sluiceWith("sluice-v5", bin, [2]string{`"protocolVersion": "4"`, `"protocolVersion": "5"`})}
+	cs := []contestant{ceilingContestant, sluiceContestant(bin), sluiceV5(bin)}
 	dir, why := nodeRedDir()
 	if dir != "" {
 		cs = append(cs, nodeRedContestant(dir))

@@ -6,16 +6,18 @@ import (
 	"time"
 )
 
-// batchConn gathers the packets paho.mqtt.golang writes (one Write per
-// whole packet, from its writer goroutine and its pinger) and sends what
-// has piled up in one system call: under load a message's own write was
-// the largest single cost of passing it through. A Write returns once the
+// batchConn gathers the packets the MQTT clients write and sends what has
+// piled up in one system call: under load a message's own write was the
+// largest single cost of passing it through. paho.mqtt.golang writes a
+// packet in one Write; paho.golang in several, holding the conn's Lock. A Write returns once the
 // packet is queued. A failed write closes the connection, so paho's reader
 // ends and it reports the loss; later Writes return the error. Close sends
 // what is queued first, so that the DISCONNECT goes out and the broker
 // does not publish the will.
 type batchConn struct {
 	net.Conn
+
+	pkt sync.Mutex // held by a writer of a packet in pieces
 
 	mu     sync.Mutex
 	ready  *sync.Cond // the writer has something to send, or must stop
@@ -38,6 +40,11 @@ func newBatchConn(c net.Conn) *batchConn {
 	go b.writer()
 	return b
 }
+
+// Lock and Unlock make batchConn a sync.Locker, which paho.golang holds
+// while it writes one packet in pieces.
+func (b *batchConn) Lock()   { b.pkt.Lock() }
+func (b *batchConn) Unlock() { b.pkt.Unlock() }
 
 func (b *batchConn) Write(p []byte) (int, error) {
 	b.mu.Lock()

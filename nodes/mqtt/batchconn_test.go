@@ -32,9 +32,15 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 	return client, server
 }
 
-// Packets written from several goroutines arrive whole, each writer's in
-// its order, and Close sends what is still queued.
+// Packets written from several goroutines, whole or in pieces under the
+// lock, arrive whole, each writer's in its order, and Close sends what is
+// still queued.
 func TestBatchConnKeepsPacketsWhole(t *testing.T) {
+	t.Run("whole", func(t *testing.T) { testBatchConnWhole(t, false) })
+	t.Run("locked", func(t *testing.T) { testBatchConnWhole(t, true) })
+}
+
+func testBatchConnWhole(t *testing.T, locked bool) {
 	c, s := tcpPair(t)
 	bc := newBatchConn(c)
 	const writers, each = 4, 2000
@@ -47,10 +53,26 @@ func TestBatchConnKeepsPacketsWhole(t *testing.T) {
 			for i := 0; i < each; i++ {
 				p := []byte("<" + strconv.Itoa(w) + ":" + strconv.Itoa(i) + ">")
 				want[w].Write(p)
-				if _, err := bc.Write(p); err != nil {
-					t.Error(err)
-					return
+				if !locked {
+					// Whole, as paho.mqtt.golang writes.
+					if _, err := bc.Write(p); err != nil {
+						t.Error(err)
+						return
+					}
+					continue
 				}
+				// Holding the lock, some in pieces, as paho.golang writes.
+				pieces := [][]byte{p}
+				if i%2 == 1 {
+					pieces = [][]byte{p[:1], p[1 : len(p)-1], p[len(p)-1:]}
+				}
+				bc.Lock()
+				for _, piece := range pieces {
+					if _, err := bc.Write(piece); err != nil {
+						t.Error(err)
+					}
+				}
+				bc.Unlock()
 			}
 		}()
 	}

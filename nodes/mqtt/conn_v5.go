@@ -75,10 +75,11 @@ func (t *v5conn) connect(ctx context.Context) (connInfo, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, err := dialBroker(dctx, u, t.cfg.tls)
+	raw, err := dialBroker(dctx, u, t.cfg.tls)
 	if err != nil {
 		return connInfo{}, err
 	}
+	conn := newBatchConn(raw)
 	lostCh := make(chan struct{})
 	reason := make(chan error, 1)
 	note := func(err error) {
