@@ -20,7 +20,9 @@ import { ConflictDialog, ExportDialog, ImportDialog, LoginDialog, SearchDialog }
 import { EditDialog } from "./EditDialog";
 import { fitGroups, groupSelection, membersOf, ungroup } from "./group";
 import { InfoSidebar } from "./Info";
+import { Palette } from "./Palette";
 import { mergeFlows } from "./merge";
+import { applyMoves } from "./moves";
 import { GroupBox, JunctionBox, NodeBox, PortBox, type NodeBoxData } from "./NodeBox";
 import { RateEdge } from "./RateEdge";
 import type { Hit } from "./search";
@@ -46,7 +48,6 @@ function Editor() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [selEdges, setSelEdges] = useState<Set<string>>(new Set());
   const [editing, setEditing] = useState<string>();
-  const [filter, setFilter] = useState("");
   const [problems, setProblems] = useState<api.Problem[]>([]);
   const [notice, setNotice] = useState<{ text: string; error?: boolean }>();
   const [debug, setDebug] = useState<DebugMsg[]>([]);
@@ -318,42 +319,12 @@ function Editor() {
       }
       if (moved) {
         const mv = moved;
-        setDoc((d) => {
-          // A dragged group carries its members along.
-          const extra: Record<string, { dx: number; dy: number }> = {};
-          for (const id of Object.keys(mv)) {
-            const g = d.find((n) => n.id === id);
-            if (g?.type !== "group") continue;
-            const dx = Math.round(mv[id].x) - (g.x ?? 0), dy = Math.round(mv[id].y) - (g.y ?? 0);
-            if (dx || dy) for (const m of membersOf(d, id)) if (!mv[m.id] && !extra[m.id]) extra[m.id] = { dx, dy };
-          }
-          let out = d.map((n) => {
-            if (n.id === tab && n.type === "subflow") {
-              const port = (kind: "in" | "out") => (p: any, i: number) => {
-                const q = mv[SF.portId(kind, i)];
-                return q ? { ...p, x: Math.round(q.x + 20), y: Math.round(q.y + 15) } : p;
-              };
-              if (Object.keys(mv).some((k) => SF.parsePortId(k))) return { ...n, in: (n.in ?? []).map(port("in")), out: (n.out ?? []).map(port("out")) };
-              return n;
-            }
-            const e = extra[n.id];
-            if (e) return { ...n, x: (n.x ?? 0) + e.dx, y: (n.y ?? 0) + e.dy };
-            const p = mv[n.id];
-            if (!p) return n;
-            if (n.type === "group") return { ...n, x: Math.round(p.x), y: Math.round(p.y) };
-            if (n.type === "junction") return { ...n, x: Math.round(p.x + 5), y: Math.round(p.y + 5) };
-            const w = M.nodeWidth(n, specs[n.type]);
-            return { ...n, x: Math.round(p.x + w / 2), y: Math.round(p.y + M.NODE_HEIGHT / 2) };
-          });
-          const touched = [...Object.keys(mv), ...Object.keys(extra)].filter((id) => !SF.parsePortId(id));
-          if (touched.some((id) => byId.get(id)?.g || byId.get(id)?.type === "group")) out = fitGroups(out, specs, touched);
-          return out;
-        }, false);
+        setDoc((d) => applyMoves(d, mv, tab, specs), false);
       }
       if (sel) setSelected(sel);
       if (removed.size) setDoc((d) => M.remove(d, removed));
     },
-    [doc, selected, setDoc, specs, tab, byId],
+    [doc, selected, setDoc, specs, tab],
   );
 
   const onEdgesChange = useCallback(
@@ -605,8 +576,6 @@ function Editor() {
     const t = id ? byId.get(id) : undefined;
     return !t ? "config" : t.type === "subflow" ? "subflow " + (t.name ?? t.id) : t.label ?? t.id;
   };
-  const cats = M.categories(specList, filter);
-  const subflows = doc.filter((n) => n.type === "subflow" && (!filter || String(n.name ?? "").toLowerCase().includes(filter.toLowerCase()) || "subflows".includes(filter.toLowerCase())));
 
   const addTab = () => {
     const t: FlowNode = { id: M.newId(), type: "tab", label: `Flow ${M.tabs(doc).filter((x) => x.type === "tab").length + 1}`, disabled: false, info: "" };
@@ -721,52 +690,7 @@ function Editor() {
         </span>
       </header>
       <div className="main">
-        <aside className="palette">
-          <input placeholder="filter nodes" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter nodes" />
-          {cats.map(([cat, list]) => (
-            <div key={cat} className="category">
-              <div className="category-name">{cat}</div>
-              {list.map((s) => (
-                <div
-                  key={s.type}
-                  className="palette-node"
-                  draggable
-                  data-type={s.type}
-                  style={{ background: s.color ?? "#ddd" }}
-                  onDragStart={(e) => {
-                    e.dataTransfer.setData("application/x-sluice-node", s.type);
-                    e.dataTransfer.effectAllowed = "move";
-                  }}
-                  title={s.help}
-                >
-                  {s.type}
-                </div>
-              ))}
-            </div>
-          ))}
-          {subflows.length > 0 && (
-            <div className="category">
-              <div className="category-name">subflows</div>
-              {subflows.map((s) => (
-                <div
-                  key={s.id}
-                  className="palette-node"
-                  draggable
-                  data-type={"subflow:" + s.id}
-                  style={{ background: s.color ?? "#ddaa99" }}
-                  onDragStart={(e) => {
-                    e.dataTransfer.setData("application/x-sluice-node", "subflow:" + s.id);
-                    e.dataTransfer.effectAllowed = "move";
-                  }}
-                  onDoubleClick={() => setTab(s.id)}
-                  title="drag to add an instance; double-click to edit the template"
-                >
-                  {s.name ?? s.id}
-                </div>
-              ))}
-            </div>
-          )}
-        </aside>
+        <Palette specs={specList} subflows={doc.filter((n) => n.type === "subflow")} onOpenSubflow={setTab} />
         <section className="workspace">
           <nav className="tabs">
             {M.tabs(doc).map((t) => (

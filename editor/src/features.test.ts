@@ -218,3 +218,30 @@ describe("debug paths", async () => {
     expect(childPath("", "topic", false)).toBe("topic");
   });
 });
+
+describe("moves from the canvas", async () => {
+  const { applyMoves } = await import("./moves");
+  const flow: M.FlowNode[] = [
+    { id: "t", type: "tab" },
+    { id: "a", type: "inject", z: "t", x: 100, y: 100, wires: [] },
+    { id: "b", type: "debug", z: "t", x: 300, y: 100, wires: [] },
+  ];
+  it("stores centres, carries a dragged group's members and refits groups", () => {
+    const { doc, group } = groupSelection(flow, new Set(["a", "b"]), "t");
+    const g = group as any;
+    // a's top-left moves to (0, 0): its centre is half its size in
+    const w = M.nodeWidth(byId(doc, "a"));
+    let d = applyMoves(doc, { a: { x: 0, y: 0 } }, "t");
+    expect(byId(d, "a")).toMatchObject({ x: w / 2, y: M.NODE_HEIGHT / 2 });
+    expect(byId(d, g.id).x).toBeLessThan(g.x);
+    d = applyMoves(doc, { [g.id]: { x: g.x + 50, y: g.y + 40 } }, "t");
+    expect(byId(d, "a")).toMatchObject({ x: 150, y: 140 });
+    expect(byId(d, "b")).toMatchObject({ x: 350, y: 140 });
+    expect(byId(d, g.id)).toMatchObject({ x: g.x + 50, y: g.y + 40, w: g.w, h: g.h });
+  });
+  it("moves a subflow template's ports", () => {
+    const r = createSubflow(M.connect(flow, "a", 0, "b"), new Set(["b"]), "t");
+    const d = applyMoves(r.doc, { "sf-in:0": { x: 0, y: 0 } }, r.subflow.id);
+    expect(byId(d, r.subflow.id).in[0]).toMatchObject({ x: 20, y: 15 });
+  });
+});

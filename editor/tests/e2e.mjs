@@ -227,6 +227,7 @@ await step("a selection becomes a subflow whose ports carry the boundary wires",
   await page.locator(".nr-node.selected").nth(1).waitFor({ timeout: 5000 });
   await page.click("button[aria-label='selection to subflow']");
   await node("Subflow 1").waitFor({ timeout: 5000 });
+  await page.locator(".palette-node[data-type^='subflow:']", { hasText: "Subflow 1" }).waitFor();
   await shot("subflow-instance");
   await page.click(".tab.subflow:has-text('Subflow 1')");
   await page.locator(".nr-sfport").nth(1).waitFor({ timeout: 5000 });
