@@ -42,7 +42,11 @@ import (
 // messages. NODE_RED_DIR (default ../../nr) is where Node-RED 5 lives; it
 // is skipped in CI or when missing. SLUICE_BENCH_BIN runs a given binary
 // (or a profiler's wrapper around one) instead of building cmd/sluice;
-// SLUICE_BENCH_LOGS shows the contestants' output and slow readings.
+// SLUICE_BENCH_LOGS shows the contestants' output, slow readings and
+// system calls; SLUICE_BENCH_MOSQUITTO adds lines to the pipeline
+// benchmark's mosquitto config (such as "max_inflight_messages 0": at the
+// default 20, QoS 1 clients that acknowledge only once the output is safe
+// are held to 20 messages per round trip).
 //
 // BenchmarkMQTTBurst (and TestMQTTBurstBrokerDefaults) fire 20,000 QoS 1
 // readings at the pipeline behind a mosquitto with its default limits and
@@ -527,7 +531,7 @@ func BenchmarkMQTTPipeline(b *testing.B) {
 	n, _ := strconv.Atoi(benchEnv("SLUICE_BENCH_MQTT_MSGS", "50000"))
 	rate, _ := strconv.ParseFloat(benchEnv("SLUICE_BENCH_MQTT_RATE", "1000"), 64)
 	paced := int(2 * rate)
-	m := testpeer.StartMosquitto(b, "max_queued_messages 0")
+	m := testpeer.StartMosquitto(b, "max_queued_messages 0\n"+os.Getenv("SLUICE_BENCH_MOSQUITTO"))
 	bin := sluiceBinary(b)
 	contestants := []contestant{ceilingContestant, sluiceContestant(bin), sluiceV5(bin)}
 	nrDir, why := nodeRedDir()
