@@ -72,7 +72,8 @@ type outNode struct {
 	resending bool
 	// roundFailed: a record was given back since the last resend began.
 	roundFailed bool
-	open        chan struct{} // closed when a hold ends
+	open        chan struct{} // closed when waitOpen's waiters may go on
+	waiting     bool          // someone waits on open
 }
 
 // record travels with a produced message as its Metadata and finishes the
@@ -123,18 +124,37 @@ func (n *outNode) settled(back *record) {
 		n.holding = true
 		n.roundFailed = true
 	}
-	if !n.holding || n.inflight > 0 || n.resending {
+	if !n.holding {
+		// Waiters go on once a quarter of the window is free, not one by
+		// one.
+		if n.waiting && n.inflight <= maxInflight*3/4 {
+			n.wake()
+		}
+		return
+	}
+	if n.inflight > 0 || n.resending {
 		return
 	}
 	if len(n.back) == 0 {
 		n.holding = false
-		close(n.open)
-		n.open = make(chan struct{})
+		n.wake()
 		return
 	}
 	n.resending = true
 	go n.resend(n.roundFailed)
 }
+
+// wake lets the records waiting in waitOpen go on. Called with hmu.
+func (n *outNode) wake() {
+	n.waiting = false
+	close(n.open)
+	n.open = make(chan struct{})
+}
+
+// maxInflight bounds the records of one node waiting for the broker's
+// acknowledgement: enough to keep batches full, few enough that a fast
+// source does not fill memory with them (the source is held back instead).
+var maxInflight = 2000
 
 // resend sends the records given back again, oldest first. After a round
 // in which something failed, the oldest goes alone, after a pause that
@@ -185,11 +205,13 @@ func (n *outNode) resend(probe bool) {
 	}
 }
 
-// waitOpen waits while the node is held by an outage, then counts a
-// record in flight and gives it its place in the order.
+// waitOpen waits while the node is held by an outage or has maxInflight
+// records waiting for the broker, then counts a record in flight and gives
+// it its place in the order.
 func (n *outNode) waitOpen() (uint64, error) {
 	n.hmu.Lock()
-	for n.holding {
+	for n.holding || n.inflight >= maxInflight {
+		n.waiting = true
 		ch := n.open
 		n.hmu.Unlock()
 		select {

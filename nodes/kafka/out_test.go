@@ -253,3 +253,35 @@ func TestOutUnencodablePayload(t *testing.T) {
 	}
 	h.none("sinkDone", 300*time.Millisecond)
 }
+
+// With few records allowed in flight, messages wait in turn and all are
+// written, in order.
+func TestOutInflightBound(t *testing.T) {
+	kcat(t)
+	defer func(n int) { maxInflight = n }(maxInflight)
+	maxInflight = 4
+	_, addrs := newCluster(t, kfake.SeedTopics(2, "bound"))
+	h := newHarness(t)
+	h.deploy(brokerNode(addrs)+`,
+		{"id":"ko","type":"kafka out","z":"tab","broker":"kb","topic":"bound","key":"k"},
+		{"id":"done","type":"complete","z":"tab","scope":["ko"],"wires":[["sink1"]]},
+		{"id":"sink1","type":"kt-sink","z":"tab"}`, nil)
+	const n = 300
+	for i := range n {
+		m := msg.New()
+		m.Set("payload", float64(i))
+		h.inject("ko", m.Object)
+	}
+	for range n {
+		h.next("sink1", 20*time.Second)
+	}
+	out := strings.Fields(runKcat(t, "", "-b", addrs, "-C", "-t", "bound", "-o", "beginning", "-e", "-q", "-f", "%s\n"))
+	if len(out) != n {
+		t.Fatalf("%d records, want %d", len(out), n)
+	}
+	for i, v := range out {
+		if v != fmt.Sprint(i) {
+			t.Fatalf("record %d is %s", i, v)
+		}
+	}
+}
