@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as M from "./model";
 import { mergeFlows } from "./merge";
+const { exportNodes } = M;
 import { createSubflow, connectPort, disconnectPort, setPorts, SubflowError } from "./subflow";
 import { fitGroups, groupSelection, membersOf, ungroup } from "./group";
 import { searchNodes } from "./search";
@@ -243,5 +244,35 @@ describe("moves from the canvas", async () => {
     const r = createSubflow(M.connect(flow, "a", 0, "b"), new Set(["b"]), "t");
     const d = applyMoves(r.doc, { "sf-in:0": { x: 0, y: 0 } }, r.subflow.id);
     expect(byId(d, r.subflow.id).in[0]).toMatchObject({ x: 20, y: 15 });
+  });
+});
+
+describe("copying subflow instances", () => {
+  const base: M.FlowNode[] = [
+    { id: "t", type: "tab" },
+    { id: "a", type: "inject", z: "t", x: 100, y: 100, wires: [["b"]] },
+    { id: "b", type: "function", z: "t", x: 300, y: 100, wires: [["c"]] },
+    { id: "c", type: "debug", z: "t", x: 500, y: 100, wires: [] },
+  ];
+  const r = createSubflow(base, new Set(["b"]), "t");
+  it("exports the template and its nodes with the instance", () => {
+    const out = exportNodes(r.doc, new Set([r.instance.id]));
+    expect(out.map((n) => n.id).sort()).toEqual([r.instance.id, r.subflow.id, "b"].sort());
+  });
+  it("pasting into the same document reuses the template; into another, keeps it whole", () => {
+    const out = exportNodes(r.doc, new Set([r.instance.id]));
+    const same = M.importNodes(r.doc, out, "t", 20);
+    expect(same.added.length).toBe(1);
+    expect(same.doc.filter((n) => n.type === "subflow").length).toBe(1);
+    expect(byId(same.doc, same.added[0]).type).toBe("subflow:" + r.subflow.id);
+    // Into a document where the template's node id is taken by another
+    // node: it is renamed, and the template's port wires follow.
+    const other: M.FlowNode[] = [{ id: "t2", type: "tab" }, { id: "b", type: "debug", z: "t2", x: 0, y: 0, wires: [] }];
+    const imp = M.importNodes(other, out, "t2");
+    const sf = imp.doc.find((n) => n.type === "subflow")!;
+    const inner = imp.doc.find((n) => n.z === sf.id)!;
+    expect(inner.id).not.toBe("b");
+    expect(sf.in[0].wires[0].id).toBe(inner.id);
+    expect(imp.doc.find((n) => n.type === "subflow:" + sf.id)).toBeDefined();
   });
 });

@@ -192,6 +192,10 @@ export function parseImport(text: string): FlowNode[] {
 export function importNodes(doc: FlowNode[], nodes: FlowNode[], z: string, offset = 0): { doc: FlowNode[]; added: string[] } {
   const ids = new Map<string, string>();
   const existing = new Set(doc.map((n) => n.id));
+  // A subflow template the document already has (a copy pasted back) is
+  // not duplicated: its instances use the one in place.
+  const known = new Set(nodes.filter((n) => n.type === "subflow" && existing.has(n.id)).map((n) => n.id));
+  nodes = nodes.filter((n) => !known.has(n.id) && !(n.z && known.has(n.z)));
   for (const n of nodes) ids.set(n.id, existing.has(n.id) ? newId() : n.id);
   const tabIds = new Set(nodes.filter(isTab).map((n) => n.id));
   const map = (id: string) => ids.get(id) ?? id;
@@ -205,6 +209,12 @@ export function importNodes(doc: FlowNode[], nodes: FlowNode[], z: string, offse
     if (Array.isArray(c.links)) c.links = c.links.map(map);
     if (c.g) c.g = ids.has(c.g) ? map(c.g) : undefined;
     if (c.type === "group" && Array.isArray(c.nodes)) c.nodes = c.nodes.map(map);
+    if (c.type.startsWith("subflow:")) c.type = "subflow:" + map(c.type.slice(8));
+    if (c.type === "subflow") {
+      const port = (p: any) => ({ ...p, wires: (p.wires ?? []).map((w: any) => ({ ...w, id: map(w.id) })) });
+      if (Array.isArray(c.in)) c.in = c.in.map(port);
+      if (Array.isArray(c.out)) c.out = c.out.map(port);
+    }
     if (typeof c.x === "number" && offset) {
       c.x += offset;
       c.y = (c.y ?? 0) + offset;
@@ -219,9 +229,21 @@ export function importNodes(doc: FlowNode[], nodes: FlowNode[], z: string, offse
   return { doc: [...doc, ...added], added: added.map((n) => n.id) };
 }
 
-// exportNodes is the selection (with the config nodes it uses) as
-// Node-RED flow JSON, wires to nodes outside it dropped.
-export function exportNodes(doc: FlowNode[], ids: Set<string>): FlowNode[] {
+// exportNodes is the selection (with the config nodes and the subflow
+// templates it uses) as Node-RED flow JSON, wires to nodes outside it
+// dropped.
+export function exportNodes(doc: FlowNode[], sel: Set<string>): FlowNode[] {
+  const ids = new Set(sel);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const n of doc) {
+      const sf = n.type.startsWith("subflow:") && ids.has(n.id) ? n.type.slice(8) : "";
+      if ((sf && !ids.has(sf)) || (n.z && !ids.has(n.id) && ids.has(n.z) && doc.some((t) => t.id === n.z && t.type === "subflow"))) {
+        ids.add(sf || n.id);
+        grew = true;
+      }
+    }
+  }
   const picked = doc.filter((n) => ids.has(n.id));
   const cfgIds = new Set<string>();
   const byId = new Map(doc.map((n) => [n.id, n]));
