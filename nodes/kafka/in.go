@@ -69,6 +69,8 @@ type inNode struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// unfinished holds a token per message out in the flows.
+	unfinished chan struct{}
 }
 
 func newIn(cfg *node.Config) (node.Node, error) {
@@ -107,6 +109,7 @@ func newIn(cfg *node.Config) (node.Node, error) {
 
 func (n *inNode) Start(c node.Ctx) error {
 	n.c = c
+	n.unfinished = make(chan struct{}, maxUnfinished)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	bn, _ := c.ConfigNode(n.brokerID)
 	b, ok := bn.(*broker)
@@ -350,10 +353,23 @@ func (n *inNode) consumeAll(cl sarama.Client) error {
 	}
 }
 
+// maxUnfinished bounds the messages of one node that are out in the flows
+// and not yet done. Room in the flows' queues is not enough: a message
+// handed to a sink that waits for its own broker's ack (mqtt out at QoS 1,
+// kafka out) has left the queues but still holds memory, and without a
+// bound the node would read the whole topic into it.
+var maxUnfinished = 2000
+
 // deliver waits for room in the flows, then sends rec as a message whose
 // tracker reports to w when everything it became is done.
 func (n *inNode) deliver(ctx context.Context, rec *sarama.ConsumerMessage, w *window) error {
+	select {
+	case n.unfinished <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	if err := n.c.Acquire(ctx); err != nil {
+		<-n.unfinished
 		return err
 	}
 	var slot *slot
@@ -363,6 +379,7 @@ func (n *inNode) deliver(ctx context.Context, rec *sarama.ConsumerMessage, w *wi
 	m, err := n.message(rec)
 	if err != nil {
 		n.c.Release()
+		<-n.unfinished
 		// A record the node cannot decode would stop its partition for
 		// good; report it and let the offset pass.
 		n.c.Error(fmt.Errorf("kafka in %s: topic %q partition %d offset %d: %w", n.c.ID(), rec.Topic, rec.Partition, rec.Offset, err), nil)
@@ -372,9 +389,12 @@ func (n *inNode) deliver(ctx context.Context, rec *sarama.ConsumerMessage, w *wi
 		return nil
 	}
 	if slot != nil {
-		m.Track = msg.NewTracker(func(err error) { w.done(slot, err) })
+		m.Track = msg.NewTracker(func(err error) {
+			w.done(slot, err)
+			<-n.unfinished
+		})
 	} else {
-		m.Track = msg.NewTracker(nil)
+		m.Track = msg.NewTracker(func(error) { <-n.unfinished })
 	}
 	n.c.Send(m)
 	m.Track.Done(nil)
