@@ -43,11 +43,10 @@ import (
 // is skipped in CI or when missing. SLUICE_BENCH_BIN runs a given binary
 // (or a profiler's wrapper around one) instead of building cmd/sluice;
 // SLUICE_BENCH_LOGS shows the contestants' output, slow readings and
-// system calls (SLUICE_BENCH_DUMP also has each contestant dump its
-// goroutines, SIGQUIT, after its throughput run); SLUICE_BENCH_MOSQUITTO adds lines to the pipeline
-// benchmark's mosquitto config (such as "max_inflight_messages 0": at the
-// default 20, QoS 1 clients that acknowledge only once the output is safe
-// are held to 20 messages per round trip).
+// system calls per reading; SLUICE_BENCH_DUMP has each contestant dump its
+// goroutines (SIGQUIT) after its throughput run; SLUICE_BENCH_MOSQUITTO
+// adds lines to the pipeline benchmark's mosquitto config (such as
+// "max_inflight_messages 0").
 //
 // BenchmarkMQTTBurst (and TestMQTTBurstBrokerDefaults) fire 20,000 QoS 1
 // readings at the pipeline behind a mosquitto with its default limits and
