@@ -80,6 +80,8 @@ function Editor() {
   // rebuilt (each stats tick).
   const measured = useRef(new Map<string, { width: number; height: number }>());
   revRef.current = rev;
+  const dirtyRef = useRef(false);
+  const reload = useRef(() => {});
 
   const setDoc = useCallback((next: FlowNode[] | ((d: FlowNode[]) => FlowNode[]), record = true) => {
     setDocState((cur) => {
@@ -111,6 +113,22 @@ function Editor() {
     setRev(flows.rev);
     setTab((t) => (f.some((n) => n.id === t) ? t : M.tabs(f).find((x) => x.type === "tab")!.id));
   }, []);
+
+  reload.current = () => {
+    api
+      .getFlows()
+      .then((f) => {
+        if (dirtyRef.current) return setNotice({ text: "The flows were deployed from elsewhere; your next deploy will offer a merge" });
+        history.current = new M.History(); // undo must not bring back flows the server replaced
+        setDocState(f.flows);
+        setDeployed(M.snapshot(f.flows));
+        setRev(f.rev);
+        revRef.current = f.rev;
+        setTab((t) => (f.flows.some((n) => n.id === t) ? t : M.tabs(f.flows)[0]?.id ?? t));
+        setNotice({ text: "Flows deployed from elsewhere were loaded" });
+      })
+      .catch((e) => e instanceof api.AuthError || setNotice({ text: "Could not load the new flows: " + e.message, error: true }));
+  };
 
   const start = useCallback(async () => {
     const scheme = await api.authScheme().catch(() => undefined);
@@ -153,7 +171,12 @@ function Editor() {
           } else if (m.topic === "notification/runtime-deploy") {
             const r = m.data?.revision;
             if (revRef.current === undefined) setRev(r);
-            else if (r && r !== revRef.current && !deploying.current) setNotice({ text: "The flows were deployed from elsewhere; your next deploy will offer a merge" });
+            else if (r && r !== revRef.current && !deploying.current) {
+              // Without local changes there is nothing to merge: show the
+              // new flows at once.
+              if (!dirtyRef.current) reload.current();
+              else setNotice({ text: "The flows were deployed from elsewhere; your next deploy will offer a merge" });
+            }
           }
         }
         if (dbg.length) setDebug((d) => [...d, ...dbg].slice(-500));
@@ -168,6 +191,7 @@ function Editor() {
 
   const changed = useMemo(() => M.changedIds(doc, deployed), [doc, deployed]);
   const dirty = changed.size > 0 || [...deployed.keys()].some((id) => !doc.some((n) => n.id === id));
+  dirtyRef.current = dirty;
   const problemOf = useMemo(() => {
     const m = new Map<string, string>();
     for (const p of problems) if (p.id) m.set(p.id, (m.get(p.id) ? m.get(p.id) + "\n" : "") + (p.property ? p.property + ": " : "") + p.message);

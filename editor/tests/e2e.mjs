@@ -165,12 +165,12 @@ const v2 = { "Node-RED-API-Version": "v2" };
 const serverFlows = async () => (await (await page.request.get(flowsURL, { headers: v2 })).json()).flows;
 // deployBehindTheBack changes a node's name on the server as another
 // editor would.
-const deployBehindTheBack = async (id, name) => {
+const deployBehindTheBack = async (id, name, expect = "deployed from elsewhere") => {
   const cur = await (await page.request.get(flowsURL, { headers: v2 })).json();
   cur.flows.find((n) => n.id === id).name = name;
   const r = await page.request.post(flowsURL, { headers: { ...v2, "Content-Type": "application/json" }, data: { rev: cur.rev, flows: cur.flows } });
   if (!r.ok()) throw new Error("REST deploy failed: " + (await r.text()));
-  await page.locator(".notice", { hasText: "deployed from elsewhere" }).waitFor({ timeout: 10000 });
+  await page.locator(".notice", { hasText: expect }).waitFor({ timeout: 10000 });
   await page.locator(".notice").click();
 };
 const deployAndWait = async () => {
@@ -192,9 +192,16 @@ await step("search (Ctrl+F) finds a node on any tab and selects it", async () =>
   await page.click(".sidebar-tabs button:has-text('debug')");
 });
 
+await step("a deploy from elsewhere shows at once when nothing changed here", async () => {
+  await deployBehindTheBack("echo-in", "echo srv", "were loaded");
+  await node("echo srv").waitFor({ timeout: 5000 });
+  await deployBehindTheBack("echo-in", "echo", "were loaded");
+  await node("echo").waitFor({ timeout: 5000 });
+});
+
 await step("a conflicting deploy offers a dialog; overwrite wins", async () => {
-  await deployBehindTheBack("echo-in", "echo srv");
   await rename("reply", "websocket out", "reply local");
+  await deployBehindTheBack("echo-in", "echo srv");
   await deployAndWait();
   const dialog = page.locator(".dialog[aria-label='deploy conflict']");
   await dialog.waitFor({ timeout: 10000 });
@@ -207,8 +214,8 @@ await step("a conflicting deploy offers a dialog; overwrite wins", async () => {
 });
 
 await step("a conflicting deploy merges: server and local changes both land", async () => {
-  await deployBehindTheBack("log-even", "even srv");
   await rename("echo", "websocket in", "echo local");
+  await deployBehindTheBack("log-even", "even srv");
   await deployAndWait();
   const dialog = page.locator(".dialog[aria-label='deploy conflict']");
   await dialog.waitFor({ timeout: 10000 });
