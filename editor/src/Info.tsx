@@ -5,6 +5,20 @@ import { renderMarkdown } from "./help";
 import * as M from "./model";
 import type { FlowNode, Specs } from "./model";
 
+const shortcuts = [
+  ["Ctrl+F", "search nodes on every flow"],
+  ["Ctrl+D", "deploy"],
+  ["Ctrl+A", "select all on this flow"],
+  ["Ctrl+C / X / V", "copy, cut, paste"],
+  ["Ctrl+Z / Y", "undo, redo"],
+  ["Delete", "delete the selection"],
+  ["Ctrl+Shift+G / U", "group, ungroup"],
+  ["Ctrl+I / E", "import, export"],
+  ["Ctrl+click", "add a node to the selection"],
+  ["drag on the empty canvas", "select an area"],
+  ["right or middle drag", "pan"],
+];
+
 const hidden = new Set(["id", "type", "z", "x", "y", "wires", "g", "w", "h"]);
 
 function show(v: any): string {
@@ -78,6 +92,21 @@ export function InfoSidebar({
           {tab.info ? <div className="help markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(tab.info) }} /> : <p className="muted">Select a node to see its properties and help.</p>}
         </>
       ) : null}
+      {!node && (
+        <details className="shortcuts">
+          <summary>Keyboard shortcuts</summary>
+          <table className="props">
+            <tbody>
+              {shortcuts.map(([k, v]) => (
+                <tr key={k}>
+                  <th>{k}</th>
+                  <td>{v}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      )}
       {problems.length > 0 && (
         <div className="problems">
           <h4>Deploy problems</h4>
