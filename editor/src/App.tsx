@@ -839,7 +839,7 @@ function Editor() {
               tab={curTab}
               specs={specs}
               stats={selNode ? stats[selNode.id] : undefined}
-              problems={problems}
+              problems={problems.filter((p) => !p.id || byId.has(p.id))}
               problemOf={problemOf}
               onSelect={(id) => pick({ id, type: "", label: "", where: "" })}
               onToggleDisabled={(n) => toggleDisabled([n.id])}
