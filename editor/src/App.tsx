@@ -346,7 +346,12 @@ function Editor() {
         setDoc((d) => applyMoves(d, mv, tab, specs), false);
       }
       if (sel) setSelected(sel);
-      if (removed.size) setDoc((d) => M.remove(d, removed));
+      if (removed.size)
+        setDoc((d) => {
+          // A deleted group takes its contents with it, as in Node-RED.
+          for (const id of [...removed]) if (d.find((n) => n.id === id)?.type === "group") for (const m of membersOf(d, id)) removed.add(m.id);
+          return M.remove(d, removed);
+        });
     },
     [doc, selected, setDoc, specs, tab],
   );

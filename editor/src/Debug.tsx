@@ -13,6 +13,7 @@ export interface DebugMsg {
   topic?: any;
   property?: string;
   format?: string;
+  level?: number; // 20 error, 30 warning: a node's error or warning, not a debug node's output
   msg: any;
 }
 
@@ -115,7 +116,7 @@ export function DebugSidebar({
       </div>
       <div className="debug-list">
         {shown.map((m) => (
-          <div className="debug-msg" key={m.seq} data-node={m.id}>
+          <div className={"debug-msg" + (m.level === 20 ? " error" : m.level === 30 ? " warn" : "")} key={m.seq} data-node={m.id}>
             <div className="debug-meta">
               <span>{m.time}</span>
               <a onClick={() => onSelect(m._alias || m.id)} className="debug-node">
