@@ -46,15 +46,17 @@ func TestPipelineFlow(t *testing.T) {
 	}
 	h.waitStatus("readings-in", "connected", 5*time.Second)
 	m.pub("-q", "1", "-t", "sensors/s1/reading", "-m", `{"id":"s1","value":42}`)
-	if got := s.next(5 * time.Second); got != `plant-1/readings 1 {"id":"s1","value":42,"site":"plant-1"}` {
+	if got := s.next(5 * time.Second); got != `plant-1/readings 1 {"id":"s1","value":42,"site":"plant-1","level":"normal"}` {
 		t.Fatalf("normal reading: %q", got)
 	}
 	m.pub("-q", "1", "-t", "sensors/s2/reading", "-m", `{"id":"s2","value":73.5}`)
-	if got := s.next(5 * time.Second); got != `plant-1/alerts 1 {"id":"s2","value":73.5,"site":"plant-1"}` {
+	if got := s.next(5 * time.Second); got != `plant-1/alerts 1 {"id":"s2","value":73.5,"site":"plant-1","level":"alert"}` {
 		t.Fatalf("hot reading: %q", got)
 	}
-	// Not JSON: the json node reports it and nothing goes out.
+	// Not JSON: the json node reports it and nothing goes out; no numeric
+	// value: the switch drops it.
 	m.pub("-q", "1", "-t", "sensors/s3/reading", "-m", `oops`)
+	m.pub("-q", "1", "-t", "sensors/s4/reading", "-m", `{"id":"s4","value":"n/a"}`)
 	s.none(300 * time.Millisecond)
 }
 
