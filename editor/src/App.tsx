@@ -192,6 +192,11 @@ function Editor() {
   const changed = useMemo(() => M.changedIds(doc, deployed), [doc, deployed]);
   const dirty = changed.size > 0 || [...deployed.keys()].some((id) => !doc.some((n) => n.id === id));
   dirtyRef.current = dirty;
+  const changedTabs = useMemo(() => {
+    const out = new Set<string>();
+    for (const n of doc) if (changed.has(n.id)) out.add(M.isTab(n) ? n.id : n.z ?? "");
+    return out;
+  }, [doc, changed]);
   const problemOf = useMemo(() => {
     const m = new Map<string, string>();
     for (const p of problems) if (p.id) m.set(p.id, (m.get(p.id) ? m.get(p.id) + "\n" : "") + (p.property ? p.property + ": " : "") + p.message);
@@ -725,7 +730,7 @@ function Editor() {
             {M.tabs(doc).map((t) => (
               <span
                 key={t.id}
-                className={"tab" + (t.id === tab ? " active" : "") + (t.disabled ? " disabled" : "") + (t.type === "subflow" ? " subflow" : "") + (dragTab && dragTab !== t.id ? " drop-target" : "")}
+                className={"tab" + (t.id === tab ? " active" : "") + (t.disabled ? " disabled" : "") + (changedTabs.has(t.id) ? " changed" : "") + (t.type === "subflow" ? " subflow" : "") + (dragTab && dragTab !== t.id ? " drop-target" : "")}
                 data-id={t.id}
                 draggable
                 onDragStart={(e) => {
@@ -749,14 +754,15 @@ function Editor() {
               >
                 {t.type === "subflow" ? t.name ?? t.id : t.label ?? t.id}
                 {t.id === tab && t.type === "tab" && (
-                  <button
+                  <input
+                    type="checkbox"
                     className="tab-toggle"
-                    title={t.disabled ? "enable this flow" : "disable this flow"}
-                    aria-label={t.disabled ? "enable flow" : "disable flow"}
-                    onClick={(e) => (e.stopPropagation(), setDoc((d) => M.update(d, t.id, { disabled: !t.disabled })))}
-                  >
-                    {t.disabled ? "○" : "●"}
-                  </button>
+                    checked={!t.disabled}
+                    title={t.disabled ? "this flow is disabled: check to enable it" : "this flow is enabled: uncheck to disable it"}
+                    aria-label="flow enabled"
+                    onClick={(e) => e.stopPropagation()}
+                    onChange={() => setDoc((d) => M.update(d, t.id, { disabled: !t.disabled }))}
+                  />
                 )}
                 {t.id === tab && (
                   <button className="tab-close" title={t.type === "subflow" ? "delete subflow" : "delete flow"} onClick={(e) => (e.stopPropagation(), deleteTab(t))}>

@@ -304,7 +304,12 @@ await step("tabs are added, reordered by drag and deleted", async () => {
   await page.click("button[aria-label='add flow']");
   const added = page.locator(".tab.active", { hasText: "Flow" });
   await added.waitFor();
-  const name = (await added.innerText()).replace(/[●○×]/g, "").trim();
+  const name = (await added.innerText()).replace(/×/g, "").trim();
+  // A new flow starts enabled; the checkbox disables it.
+  const enabled = added.locator("input[aria-label='flow enabled']");
+  await enabled.uncheck();
+  await page.locator(".tab.active.disabled").waitFor();
+  await enabled.check();
   await added.dragTo(page.locator(".tab", { hasText: "Hello" }));
   await page.waitForFunction(
     (n) => {
