@@ -25,7 +25,7 @@ func TestExampleFlow(t *testing.T) {
 	needPeer(t)
 	mbPort, mqPort := freePort(t), freePort(t)
 	startDevice(t, mbPort, 0)
-	b, err := mqttbroker.Start([]string{fmt.Sprintf("127.0.0.1:%d", mqPort)}, nil)
+	b, err := mqttbroker.Start([]string{fmt.Sprintf("127.0.0.1:%d", mqPort)}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
