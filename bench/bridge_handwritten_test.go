@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/signal"
 	"strings"
@@ -83,46 +84,17 @@ func handMQTTToKafka(t *testing.T, stop chan os.Signal) {
 	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("connect: %v", tok.Error())
 	}
-	// paho's handler only queues (without bound: the broker has no
-	// in-flight window here, and blocking paho's router would stall it).
-	var mu sync.Mutex
-	var queue []pahomqtt.Message
-	wake := make(chan struct{}, 1)
-	go func() {
-		for range wake {
-			mu.Lock()
-			batch := queue
-			queue = nil
-			mu.Unlock()
-			for _, m := range batch {
-				var v map[string]any
-				if err := json.Unmarshal(m.Payload(), &v); err != nil {
-					m.Ack()
-					continue
-				}
-				v["site"] = "plant-1"
-				v["timestamp"] = time.Now().UnixMilli()
-				key := ""
-				if parts := strings.Split(m.Topic(), "/"); len(parts) > 1 {
-					key = parts[1]
-				}
-				out, _ := json.Marshal(v)
-				prod.Input() <- &sarama.ProducerMessage{Topic: "factory-telemetry", Key: sarama.StringEncoder(key),
-					Value: sarama.ByteEncoder(out), Metadata: m}
-			}
+	err = subscribeQueued(c, "factory/+/telemetry", func(m pahomqtt.Message) {
+		key, out, ok := enrichReading(m)
+		if !ok {
+			m.Ack()
+			return
 		}
-	}()
-	tok := c.Subscribe("factory/+/telemetry", 1, func(_ pahomqtt.Client, m pahomqtt.Message) {
-		mu.Lock()
-		queue = append(queue, m)
-		mu.Unlock()
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
+		prod.Input() <- &sarama.ProducerMessage{Topic: "factory-telemetry", Key: sarama.StringEncoder(key),
+			Value: sarama.ByteEncoder(out), Metadata: m}
 	})
-	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscribe: %v", tok.Error())
+	if err != nil {
+		t.Fatalf("subscribe: %v", err)
 	}
 	<-stop
 	c.Disconnect(100)
@@ -195,4 +167,57 @@ func (h handClaims) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.
 			return nil
 		}
 	}
+}
+
+// subscribeQueued subscribes at QoS 1 and hands each message to handle on
+// one goroutine of its own. paho's router only queues, without bound: the
+// acks of our own publishes arrive behind the readings on the same
+// connection, so a handler that blocked (on a full channel, or waiting for
+// a publish) would stall the client, and with no in-flight window the
+// broker sends as fast as it can.
+func subscribeQueued(c pahomqtt.Client, topic string, handle func(pahomqtt.Message)) error {
+	var mu sync.Mutex
+	var queue []pahomqtt.Message
+	wake := make(chan struct{}, 1)
+	go func() {
+		for range wake {
+			mu.Lock()
+			batch := queue
+			queue = nil
+			mu.Unlock()
+			for _, m := range batch {
+				handle(m)
+			}
+		}
+	}()
+	tok := c.Subscribe(topic, 1, func(_ pahomqtt.Client, m pahomqtt.Message) {
+		mu.Lock()
+		queue = append(queue, m)
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	if !tok.WaitTimeout(10 * time.Second) {
+		return errors.New("no SUBACK within 10s")
+	}
+	return tok.Error()
+}
+
+// enrichReading is the bridge flow's work on one reading: parse it, add
+// site and timestamp, and take the device from the topic as the key. ok is
+// false for a reading that is not JSON (the flow reports and drops it).
+func enrichReading(m pahomqtt.Message) (key string, out []byte, ok bool) {
+	var v map[string]any
+	if err := json.Unmarshal(m.Payload(), &v); err != nil {
+		return "", nil, false
+	}
+	v["site"] = "plant-1"
+	v["timestamp"] = time.Now().UnixMilli()
+	if parts := strings.Split(m.Topic(), "/"); len(parts) > 1 {
+		key = parts[1]
+	}
+	out, _ = json.Marshal(v)
+	return key, out, true
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -675,56 +674,23 @@ func TestBridgeCeilingProcess(t *testing.T) {
 		tok pahomqtt.Token
 		m   pahomqtt.Message
 	}
-	// paho's router only hands messages over, into a queue without bound:
-	// the acks of our own publishes arrive behind the readings on the same
-	// connection, so a handler that blocked (on a full channel, or waiting
-	// for a publish) would stall the client, and with no in-flight window
-	// the broker sends as fast as it can.
-	var mu sync.Mutex
-	var queue []pahomqtt.Message
-	wake := make(chan struct{}, 1)
 	pends := make(chan pend, 4096)
-	go func() {
-		for range wake {
-			mu.Lock()
-			batch := queue
-			queue = nil
-			mu.Unlock()
-			for _, m := range batch {
-				var v map[string]any
-				if err := json.Unmarshal(m.Payload(), &v); err != nil {
-					m.Ack()
-					continue
-				}
-				v["site"] = "plant-1"
-				v["timestamp"] = time.Now().UnixMilli()
-				parts := strings.Split(m.Topic(), "/")
-				key := ""
-				if len(parts) > 1 {
-					key = parts[1]
-				}
-				out, _ := json.Marshal(v)
-				pends <- pend{c.Publish("kafka/"+key, 1, false, out), m}
-			}
-		}
-	}()
 	go func() {
 		for p := range pends {
 			p.tok.Wait()
 			p.m.Ack()
 		}
 	}()
-	tok := c.Subscribe("factory/+/telemetry", 1, func(_ pahomqtt.Client, m pahomqtt.Message) {
-		mu.Lock()
-		queue = append(queue, m)
-		mu.Unlock()
-		select {
-		case wake <- struct{}{}:
-		default:
+	err := subscribeQueued(c, "factory/+/telemetry", func(m pahomqtt.Message) {
+		key, out, ok := enrichReading(m)
+		if !ok {
+			m.Ack()
+			return
 		}
+		pends <- pend{c.Publish("kafka/"+key, 1, false, out), m}
 	})
-	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscribe: %v", tok.Error())
+	if err != nil {
+		t.Fatalf("subscribe: %v", err)
 	}
 	<-stop
 	c.Disconnect(100)
