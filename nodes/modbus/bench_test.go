@@ -5,6 +5,7 @@ package modbus
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -91,6 +92,26 @@ func BenchmarkFlexGetterNode(b *testing.B) {
 		}
 		<-h.sink("sink1")
 		got++
+	}
+	b.ReportMetric(float64(b.N*125)/time.Since(start).Seconds(), "registers/s")
+}
+
+// BenchmarkMbpollLoop is the yardstick: Debian's mbpoll reading the
+// same 125 registers, one process per poll in a loop, as a shell script
+// polling a device would.
+func BenchmarkMbpollLoop(b *testing.B) {
+	if err := pythonPeer(); err != nil {
+		b.Skip(err)
+	}
+	port := freePort(b)
+	startDevice(b, port, 0)
+	args := []string{"-m", "tcp", "-p", fmt.Sprint(port), "-a", "1", "-t", "4", "-r", "0", "-c", "125", "-0", "-1", "127.0.0.1"}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if out, err := exec.Command("mbpoll", args...).CombinedOutput(); err != nil {
+			b.Fatalf("mbpoll: %v\n%s", err, out)
+		}
 	}
 	b.ReportMetric(float64(b.N*125)/time.Since(start).Seconds(), "registers/s")
 }
