@@ -26,7 +26,10 @@ Usage:
 `
 
 func main() {
-	os.Exit(realMain(os.Args[1:]))
+	stop := startProfile()
+	code := realMain(os.Args[1:])
+	stop()
+	os.Exit(code)
 }
 
 func realMain(args []string) int {
