@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sluicehq/sluice/runtime/jsyaml"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/mustache"
 	"github.com/sluicehq/sluice/runtime/node"
@@ -183,7 +184,7 @@ func (n *templateNode) Input(c node.Ctx, m *msg.Msg) error {
 		}
 		value = v
 	case "yaml":
-		v, err := yamlLoad(jsText(value))
+		v, err := jsyaml.Load(jsText(value))
 		if err != nil {
 			return err
 		}

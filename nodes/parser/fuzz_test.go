@@ -3,6 +3,7 @@ package parser
 import (
 	"testing"
 
+	"github.com/sluicehq/sluice/runtime/jsyaml"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 )
@@ -40,7 +41,7 @@ func FuzzYAML(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		v, err := yamlLoad(s)
+		v, err := jsyaml.Load(s)
 		if err == nil {
 			_, _ = yamlDump(v)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/sluicehq/sluice/runtime/jsyaml"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"github.com/sluicehq/sluice/runtime/node"
 )
@@ -61,7 +62,7 @@ func (n *yamlNode) Input(c node.Ctx, m *msg.Msg) error {
 		c.Send(m)
 		return nil
 	case string:
-		out, err := yamlLoad(v)
+		out, err := jsyaml.Load(v)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicehq/sluice/runtime/jsyaml"
 	"github.com/sluicehq/sluice/runtime/msg"
 )
 
@@ -48,7 +49,7 @@ func TestYAMLLoadMatchesJSYAML(t *testing.T) {
 	_, loads := yamlRecorded(t)
 	for _, l := range loads {
 		in := l.Value("in").(string)
-		got, err := yamlLoad(in)
+		got, err := jsyaml.Load(in)
 		if e, ok := l.Get("error"); ok {
 			if err == nil {
 				t.Errorf("load %q: no error, js-yaml says %v", in, e)

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/sluicehq/sluice/runtime/jsyaml"
 	"github.com/sluicehq/sluice/runtime/msg"
 )
 
@@ -458,6 +459,6 @@ func yamlEscape(s string) string {
 // yamlAmbiguous reports whether a plain scalar would be read back as
 // something other than this string.
 func yamlAmbiguous(s string) bool {
-	_, ok := yamlImplicit(s)
+	_, ok := jsyaml.Implicit(s)
 	return ok || s == "<<"
 }

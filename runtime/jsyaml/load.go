@@ -1,4 +1,8 @@
-package parser
+// Package jsyaml reads YAML as js-yaml 4's load() does with its default
+// schema, into the message model: the yaml node and the template node's
+// "parsed YAML" output both go through it, as both call js-yaml in
+// Node-RED. The syntax is go-yaml's; the meaning of scalars is js-yaml's.
+package jsyaml
 
 import (
 	"encoding/base64"
@@ -16,12 +20,12 @@ import (
 	"github.com/sluicehq/sluice/runtime/msg"
 )
 
-// yamlLoad reads one YAML document as js-yaml 4's load() does with its
-// default schema: YAML 1.2 core types, timestamps as dates, !!binary as
-// Buffers, merge keys; an empty document is undefined. The syntax is
-// go-yaml's; the meaning of scalars is js-yaml's.
-func yamlLoad(s string) (any, error) {
-	if strings.Trim(s, " \t\r\n\ufeff") == "" {
+// Load reads one YAML document: YAML 1.2 core types, timestamps as dates,
+// !!binary as a Uint8Array (an object of byte values once in a message),
+// merge keys, !!pairs as [key, value] arrays; an empty document is
+// undefined, more than one document an error.
+func Load(s string) (any, error) {
+	if strings.TrimFunc(s, jsSpace) == "" {
 		return msg.Undefined{}, nil
 	}
 	dec := yaml.NewDecoder(strings.NewReader(s))
@@ -84,8 +88,8 @@ func (l *yamlLoader) value(n *yaml.Node) (any, error) {
 			}
 			out = append(out, v)
 		}
-		if n.Style&yaml.TaggedStyle != 0 && (n.Tag == "!!omap" || n.Tag == "!!pairs") {
-			return out, nil
+		if n.Style&yaml.TaggedStyle != 0 && n.ShortTag() == "!!pairs" {
+			return pairs(out), nil
 		}
 		return out, nil
 	case yaml.MappingNode:
@@ -185,7 +189,7 @@ func (l *yamlLoader) scalar(n *yaml.Node) (any, error) {
 	if n.Value == "" {
 		return nil, nil
 	}
-	if v, ok := yamlImplicit(n.Value); ok {
+	if v, ok := Implicit(n.Value); ok {
 		return v, nil
 	}
 	return n.Value, nil
@@ -218,7 +222,9 @@ func yamlTagged(n *yaml.Node) (any, error) {
 		}
 	case "!!binary":
 		b, err := base64.StdEncoding.DecodeString(strings.Map(func(r rune) rune {
-			if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			// js-yaml skips line breaks only: a folded plain scalar (with
+			// spaces) is not binary.
+			if r == '\n' || r == '\r' {
 				return -1
 			}
 			return r
@@ -235,12 +241,18 @@ func yamlTagged(n *yaml.Node) (any, error) {
 	default:
 		return nil, fmt.Errorf("unknown tag !<%s> (%d:%d)", n.Tag, n.Line, n.Column)
 	}
-	return nil, fmt.Errorf("cannot resolve a node with !<%s> explicit tag (%d:%d)", n.Tag, n.Line, n.Column)
+	// js-yaml names the tag in full (tag:yaml.org,2002:int).
+	full := n.Tag
+	if strings.HasPrefix(full, "!!") {
+		full = "tag:yaml.org,2002:" + full[2:]
+	}
+	return nil, fmt.Errorf("cannot resolve a node with !<%s> explicit tag (%d:%d)", full, n.Line, n.Column)
 }
 
-// yamlImplicit resolves a plain scalar with js-yaml's implicit types, in
-// their order: null, bool, int, float, timestamp.
-func yamlImplicit(s string) (any, bool) {
+// Implicit resolves a plain scalar with js-yaml's implicit types, in
+// their order: null, bool, int, float, timestamp; ok is false for a string
+// (a dumper quotes what would read back as something else).
+func Implicit(s string) (any, bool) {
 	if yamlNull(s) {
 		return nil, true
 	}
@@ -405,6 +417,31 @@ func jsDateUTC(y, mon, d, h, mi, s, ms int) time.Time {
 		AddDate(0, mon, d-1).
 		Add(time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute + time.Duration(s)*time.Second + time.Duration(ms)*time.Millisecond)
 }
+
+// pairs is js-yaml's !!pairs: a list of one-key mappings becomes a list
+// of [key, value] arrays.
+func pairs(items []any) []any {
+	out := make([]any, 0, len(items))
+	for _, it := range items {
+		if o, ok := it.(*msg.Object); ok && o.Len() == 1 {
+			k, v := o.At(0)
+			out = append(out, []any{k, v})
+		}
+	}
+	return out
+}
+
+// jsSpace is JavaScript's whitespace, which js-yaml skips before deciding
+// that a stream holds no document.
+func jsSpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a
+}
+
+func itoa(i int) string { return msg.FormatNumber(float64(i)) }
 
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
