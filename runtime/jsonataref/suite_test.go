@@ -3,28 +3,11 @@ package jsonataref
 import (
 	"errors"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
+	"github.com/sluicehq/sluice/internal/jsonatasuite"
 	"github.com/sluicehq/sluice/runtime/msg"
 )
-
-// suiteDir is jsonata's own test suite, as language-neutral JSON files.
-const suiteDir = "../../../shared/jsonata-test-suite"
-
-type suiteCase struct {
-	name      string
-	expr      string
-	input     any
-	bindings  map[string]any
-	result    any
-	hasResult bool
-	undefined bool
-	code      string
-	token     string
-}
 
 // suiteSkips are cases the reference cannot pass here, with the reason.
 var suiteSkips = map[string]string{
@@ -35,135 +18,47 @@ var suiteSkips = map[string]string{
 	"function-encodeUrlComponent/case002": "lone surrogate in a Go string",
 }
 
-// loadSuite reads every case of the given groups (all groups when none).
-func loadSuite(t testing.TB, groups ...string) []suiteCase {
+// loadSuite reads the cases the reference runs: not those whose
+// expression is in a separate file, nor those with the guardrail options
+// (timelimit, depth) the Node-RED binding never sets.
+func loadSuite(t testing.TB, groups ...string) []jsonatasuite.Case {
 	t.Helper()
-	if _, err := os.Stat(suiteDir); err != nil {
-		t.Skipf("jsonata test suite not found at %s", suiteDir)
-	}
-	datasets := map[string]any{}
-	if len(groups) == 0 {
-		dirs, err := os.ReadDir(filepath.Join(suiteDir, "groups"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range dirs {
-			groups = append(groups, d.Name())
-		}
-	}
-	var out []suiteCase
-	for _, g := range groups {
-		files, err := filepath.Glob(filepath.Join(suiteDir, "groups", g, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := msg.Unmarshal(raw)
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			base := g + "/" + strings.TrimSuffix(filepath.Base(f), ".json")
-			list, isList := v.([]any)
-			if !isList {
-				list = []any{v}
-			}
-			for i, c := range list {
-				o := c.(*msg.Object)
-				name := base
-				if isList {
-					name += "#" + itoa(i)
-				}
-				sc, ok := suiteCaseOf(t, name, o, datasets)
-				if ok {
-					out = append(out, sc)
-				}
-			}
+	var out []jsonatasuite.Case
+	for _, sc := range jsonatasuite.Load(t, groups...) {
+		if !sc.ExprFile && sc.Timelimit == 0 && sc.Depth == 0 {
+			out = append(out, sc)
 		}
 	}
 	return out
 }
 
-func itoa(i int) string { return msg.FormatNumber(float64(i)) }
-
-func suiteCaseOf(t testing.TB, name string, o *msg.Object, datasets map[string]any) (suiteCase, bool) {
-	sc := suiteCase{name: name}
-	expr, ok := o.Get("expr")
-	if !ok {
-		// A few cases keep the expression in a separate file.
-		return sc, false
-	}
-	sc.expr = expr.(string)
-	if o.Has("timelimit") || o.Has("depth") {
-		// Guardrail options the Node-RED binding never sets.
-		return sc, false
-	}
-	if d, ok := o.Get("data"); ok {
-		sc.input = d
-	} else if ds, ok := o.Get("dataset"); ok && ds != nil {
-		name := ds.(string)
-		if _, seen := datasets[name]; !seen {
-			raw, err := os.ReadFile(filepath.Join(suiteDir, "datasets", name+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := msg.Unmarshal(raw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			datasets[name] = v
-		}
-		sc.input = datasets[name]
-	} else {
-		sc.input = msg.Undefined{}
-	}
-	if b, ok := o.Value("bindings").(*msg.Object); ok && b.Len() > 0 {
-		sc.bindings = map[string]any{}
-		for _, k := range b.Keys() {
-			sc.bindings[k] = b.Value(k)
-		}
-	}
-	sc.result, sc.hasResult = o.Get("result")
-	sc.undefined, _ = o.Value("undefinedResult").(bool)
-	sc.code, _ = o.Value("code").(string)
-	sc.token, _ = o.Value("token").(string)
-	if s, ok := o.Value("error").(*msg.Object); ok {
-		sc.code, _ = s.Value("code").(string)
-	}
-	return sc, true
-}
-
 // run checks one case and returns a description of the mismatch, "" if it
 // passed.
-func (sc suiteCase) run() string {
-	e, err := Compile(sc.expr)
+func runCase(sc jsonatasuite.Case) string {
+	e, err := Compile(sc.Expr)
 	var res any
 	if err == nil {
-		res, err = e.Eval(msg.Clone(sc.input), sc.bindings)
+		res, err = e.Eval(msg.Clone(sc.Input), sc.Bindings)
 	}
 	switch {
-	case sc.code != "":
+	case sc.Code != "":
 		var je *Error
 		if !errors.As(err, &je) {
-			return "want error " + sc.code + ", got " + describe(res, err)
+			return "want error " + sc.Code + ", got " + describe(res, err)
 		}
-		if je.Code != sc.code {
-			return "want error " + sc.code + ", got " + je.Code + " " + je.Message
+		if je.Code != sc.Code {
+			return "want error " + sc.Code + ", got " + je.Code + " " + je.Message
 		}
-		if sc.token != "" && je.Token != sc.token {
-			return "want token " + sc.token + ", got " + je.Token
+		if sc.Token != "" && je.Token != sc.Token {
+			return "want token " + sc.Token + ", got " + je.Token
 		}
-	case sc.undefined:
+	case sc.Undefined:
 		if err != nil || !msg.IsUndefined(res) {
 			return "want undefined, got " + describe(res, err)
 		}
-	case sc.hasResult:
-		if err != nil || !msg.Equal(res, sc.result) {
-			return "want " + string(msg.Marshal(sc.result)) + ", got " + describe(res, err)
+	case sc.HasResult:
+		if err != nil || !msg.Equal(res, sc.Result) {
+			return "want " + string(msg.Marshal(sc.Result)) + ", got " + describe(res, err)
 		}
 	}
 	return ""
@@ -217,13 +112,13 @@ func TestSuite(t *testing.T) {
 	}
 	failed := 0
 	for _, sc := range cases {
-		if why, skip := suiteSkips[sc.name]; skip {
-			t.Logf("skip %s: %s", sc.name, why)
+		if why, skip := suiteSkips[sc.Name]; skip {
+			t.Logf("skip %s: %s", sc.Name, why)
 			continue
 		}
-		if d := sc.run(); d != "" {
+		if d := runCase(sc); d != "" {
 			failed++
-			t.Errorf("%s: %s\n\texpr: %s", sc.name, d, sc.expr)
+			t.Errorf("%s: %s\n\texpr: %s", sc.Name, d, sc.Expr)
 		}
 	}
 	t.Logf("%d cases, %d failed", len(cases), failed)
