@@ -354,31 +354,14 @@ func (n *csvLegacy) parse(c node.Ctx, m *msg.Msg, payload string) error {
 	}
 	sep := runeOf(n.sep)
 	var (
-		f         = true
-		j         = 0
-		k         = []any{""}
-		o         = msg.NewObject(4)
-		a         []any
-		first     = true
-		last      = false
-		linecount = 0.0
-		tmp       strings.Builder
+		f   = true
+		j   = 0
+		k   = []any{""}
+		o   = msg.NewObject(4)
+		a   []any
+		tmp strings.Builder
 	)
-	hasParts := m.Has("parts")
-	parts, _ := m.Value("parts").(*msg.Object)
-	if parts == nil {
-		parts = msg.NewObject(0)
-	}
-	if hasParts {
-		idx := msg.ToNumber(valueOrUndef(parts, "index"))
-		linecount = idx
-		if idx > float64(n.skip) {
-			first = false
-		}
-		if parts.Has("count") && idx+1 >= msg.ToNumber(parts.Value("count")) {
-			last = true
-		}
-	}
+	parts, hasParts, linecount, first, last := splitPosition(m, n.skip)
 	crs := strings.Count(payload, "\n") + strings.Count(payload, "\r")
 	if hasParts && n.multi == "mult" && crs > 1 {
 		tmp.Reset()

@@ -302,3 +302,27 @@ func headerLine(headers []any) string {
 }
 
 func itoa(i int) string { return msg.FormatNumber(float64(i)) }
+
+// splitPosition is where a message stands in a sequence a split node made
+// (msg.parts), as the csv node reads it: the parts object (empty when
+// absent), the line count so far, whether header and skipped lines are
+// still ahead (first) and whether this is the sequence's last message.
+func splitPosition(m *msg.Msg, skip int) (parts *msg.Object, hasParts bool, linecount float64, first, last bool) {
+	first = true
+	hasParts = m.Has("parts")
+	parts, _ = m.Value("parts").(*msg.Object)
+	if parts == nil {
+		parts = msg.NewObject(0)
+	}
+	if hasParts {
+		idx := msg.ToNumber(valueOrUndef(parts, "index"))
+		linecount = idx
+		if idx > float64(skip) {
+			first = false
+		}
+		if parts.Has("count") && idx+1 >= msg.ToNumber(parts.Value("count")) {
+			last = true
+		}
+	}
+	return parts, hasParts, linecount, first, last
+}

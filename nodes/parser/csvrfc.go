@@ -277,23 +277,7 @@ func columnsString(m *msg.Msg) string {
 }
 
 func (n *csvRFC) parse(c node.Ctx, m *msg.Msg, in string) error {
-	first, last := true, false
-	linecount := 0.0
-	hasParts := m.Has("parts")
-	parts, _ := m.Value("parts").(*msg.Object)
-	if parts == nil {
-		parts = msg.NewObject(0)
-	}
-	if hasParts {
-		idx := msg.ToNumber(valueOrUndef(parts, "index"))
-		linecount = idx
-		if idx > float64(n.skip) {
-			first = false
-		}
-		if parts.Has("count") && idx+1 >= msg.ToNumber(parts.Value("count")) {
-			last = true
-		}
-	}
+	parts, hasParts, linecount, first, last := splitPosition(m, n.skip)
 	skip := float64(n.skip)
 	cursor := 0
 	if n.skip > 0 && linecount < skip {
