@@ -274,26 +274,19 @@ func (p *parser) call(t *node, left *node) (*node, error) {
 	t.typ = ntFunction
 	t.arguments = []*node{}
 	if p.node.id != ")" {
-		for {
+		err := p.separated(",", func() error {
 			if p.node.typ == ntOperator && p.node.id == "?" {
 				t.typ = ntPartial
 				t.arguments = append(t.arguments, p.node)
-				if _, err := p.advance("?", false); err != nil {
-					return nil, err
-				}
-			} else {
-				e, err := p.expression(0)
-				if err != nil {
-					return nil, err
-				}
-				t.arguments = append(t.arguments, e)
+				_, err := p.advance("?", false)
+				return err
 			}
-			if p.node.id != "," {
-				break
-			}
-			if _, err := p.advance(",", false); err != nil {
-				return nil, err
-			}
+			e, err := p.expression(0)
+			t.arguments = append(t.arguments, e)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if _, err := p.advance(")", true); err != nil {
@@ -364,6 +357,22 @@ func sigText(n *node) string {
 	return n.str
 }
 
+// separated parses one item or more, separated by sep: it stops at the
+// first token after an item that is not sep.
+func (p *parser) separated(sep string, item func() error) error {
+	for {
+		if err := item(); err != nil {
+			return err
+		}
+		if p.node.id != sep {
+			return nil
+		}
+		if _, err := p.advance(sep, false); err != nil {
+			return err
+		}
+	}
+}
+
 func (p *parser) block(t *node) (*node, error) {
 	var exprs []*node
 	for p.node.id != ")" {
@@ -390,30 +399,26 @@ func (p *parser) block(t *node) (*node, error) {
 func (p *parser) arrayConstructor(t *node) (*node, error) {
 	a := []*node{}
 	if p.node.id != "]" {
-		for {
+		err := p.separated(",", func() error {
 			item, err := p.expression(0)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if p.node.id == ".." {
 				r := &node{typ: ntBinary, id: "..", str: "..", pos: p.node.pos, lhs: item}
 				if _, err := p.advance("..", false); err != nil {
-					return nil, err
+					return err
 				}
-				rhs, err := p.expression(0)
-				if err != nil {
-					return nil, err
+				if r.rhs, err = p.expression(0); err != nil {
+					return err
 				}
-				r.rhs = rhs
 				item = r
 			}
 			a = append(a, item)
-			if p.node.id != "," {
-				break
-			}
-			if _, err := p.advance(",", false); err != nil {
-				return nil, err
-			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if _, err := p.advance("]", true); err != nil {
@@ -454,30 +459,21 @@ func (p *parser) orderBy(t *node, left *node) (*node, error) {
 		return nil, err
 	}
 	var terms []sortTerm
-	for {
+	err := p.separated(",", func() error {
 		term := sortTerm{}
-		if p.node.id == "<" {
-			if _, err := p.advance("<", false); err != nil {
-				return nil, err
-			}
-		} else if p.node.id == ">" {
-			term.descending = true
-			if _, err := p.advance(">", false); err != nil {
-				return nil, err
+		if p.node.id == "<" || p.node.id == ">" {
+			term.descending = p.node.id == ">"
+			if _, err := p.advance(p.node.id, false); err != nil {
+				return err
 			}
 		}
 		e, err := p.expression(0)
-		if err != nil {
-			return nil, err
-		}
 		term.expr = e
 		terms = append(terms, term)
-		if p.node.id != "," {
-			break
-		}
-		if _, err := p.advance(",", false); err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if _, err := p.advance(")", false); err != nil {
 		return nil, err
@@ -492,25 +488,20 @@ func (p *parser) orderBy(t *node, left *node) (*node, error) {
 func (p *parser) object(t *node, left *node) (*node, error) {
 	var pairs [][2]*node
 	if p.node.id != "}" {
-		for {
+		err := p.separated(",", func() error {
 			k, err := p.expression(0)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if _, err := p.advance(":", false); err != nil {
-				return nil, err
+				return err
 			}
 			v, err := p.expression(0)
-			if err != nil {
-				return nil, err
-			}
 			pairs = append(pairs, [2]*node{k, v})
-			if p.node.id != "," {
-				break
-			}
-			if _, err := p.advance(",", false); err != nil {
-				return nil, err
-			}
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if _, err := p.advance("}", true); err != nil {
