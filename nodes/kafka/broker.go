@@ -174,19 +174,7 @@ func (b *broker) config(c node.Ctx) (*sarama.Config, error) {
 }
 
 func (b *broker) tlsConfig(c node.Ctx) (*tls.Config, error) {
-	n, ok := c.ConfigNode(b.tlsID)
-	if !ok {
-		return nil, fmt.Errorf("property \"tls\": tls-config node %q is not deployed", b.tlsID)
-	}
-	p, ok := n.(interface{ TLSConfig() (*tls.Config, error) })
-	if !ok {
-		return nil, fmt.Errorf("property \"tls\": node %q is not a tls-config node", b.tlsID)
-	}
-	tc, err := p.TLSConfig()
-	if err != nil {
-		return nil, fmt.Errorf("property \"tls\": tls-config node %q: %w", b.tlsID, err)
-	}
-	return tc, nil
+	return node.TLSConfigOf(c, b.tlsID)
 }
 
 // errSettings marks a failure that no retry mends: settings that cannot

@@ -335,19 +335,7 @@ func (b *broker) tlsConfig(c node.Ctx, d derived) (*tls.Config, error) {
 		return nil, nil
 	}
 	if d.usetls && b.tlsID != "" && c != nil {
-		n, ok := c.ConfigNode(b.tlsID)
-		if !ok {
-			return nil, fmt.Errorf("property \"tls\": tls-config node %q is not deployed", b.tlsID)
-		}
-		p, ok := n.(interface{ TLSConfig() (*tls.Config, error) })
-		if !ok {
-			return nil, fmt.Errorf("property \"tls\": node %q is not a tls-config node", b.tlsID)
-		}
-		conf, err := p.TLSConfig()
-		if err != nil {
-			return nil, fmt.Errorf("property \"tls\": tls-config node %q: %w", b.tlsID, err)
-		}
-		return conf, nil
+		return node.TLSConfigOf(c, b.tlsID)
 	}
 	return &tls.Config{InsecureSkipVerify: !d.verify}, nil //nolint:gosec // Node-RED's verifyservercert defaults to off
 }

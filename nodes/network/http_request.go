@@ -150,17 +150,9 @@ func (n *httpRequest) Start(c node.Ctx) error {
 		}
 	}
 	if n.tlsID != "" {
-		cn, ok := c.ConfigNode(n.tlsID)
-		if !ok {
-			return fmt.Errorf("property \"tls\": tls-config node %q is not deployed", n.tlsID)
-		}
-		p, ok := cn.(TLSConfigProvider)
-		if !ok {
-			return fmt.Errorf("property \"tls\": node %q is not a tls-config node", n.tlsID)
-		}
-		conf, err := p.TLSConfig()
+		conf, err := node.TLSConfigOf(c, n.tlsID)
 		if err != nil {
-			return fmt.Errorf("property \"tls\": tls-config node %q: %w", n.tlsID, err)
+			return err
 		}
 		n.tlsConf = conf
 	}

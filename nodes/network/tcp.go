@@ -228,19 +228,7 @@ func tlsFor(c node.Ctx, id string) (*tls.Config, error) {
 	if id == "" {
 		return nil, nil
 	}
-	cn, ok := c.ConfigNode(id)
-	if !ok {
-		return nil, fmt.Errorf("property \"tls\": tls-config node %q is not deployed", id)
-	}
-	p, ok := cn.(TLSConfigProvider)
-	if !ok {
-		return nil, fmt.Errorf("property \"tls\": node %q is not a tls-config node", id)
-	}
-	conf, err := p.TLSConfig()
-	if err != nil {
-		return nil, fmt.Errorf("property \"tls\": tls-config node %q: %w", id, err)
-	}
-	return conf, nil
+	return node.TLSConfigOf(c, id)
 }
 
 // settingMillis reads a duration setting in milliseconds.

@@ -50,10 +50,8 @@ const maxFrame = 100 << 20
 var wsURL = regexp.MustCompile(`(?i)^wss?://`)
 
 // TLSConfigProvider is what a tls-config node offers the nodes that refer to
-// it; the websocket client asks for it on start.
-type TLSConfigProvider interface {
-	TLSConfig() (*tls.Config, error)
-}
+// it (node.TLSProvider, under the name this package has always used).
+type TLSConfigProvider = node.TLSProvider
 
 // endpointer is implemented by both websocket config node types.
 type endpointer interface{ wsEndpoint() *endpoint }

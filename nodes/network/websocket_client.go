@@ -64,22 +64,10 @@ func (e *endpoint) prepareClient(c node.Ctx) error {
 	if e.tlsID == "" {
 		return nil
 	}
-	tlsErr := func() error {
-		n, ok := c.ConfigNode(e.tlsID)
-		if !ok {
-			return fmt.Errorf("property \"tls\": tls-config node %q is not deployed", e.tlsID)
-		}
-		p, ok := n.(TLSConfigProvider)
-		if !ok {
-			return fmt.Errorf("property \"tls\": node %q is not a tls-config node", e.tlsID)
-		}
-		conf, err := p.TLSConfig()
-		if err != nil {
-			return fmt.Errorf("property \"tls\": tls-config node %q: %w", e.tlsID, err)
-		}
+	conf, tlsErr := node.TLSConfigOf(c, e.tlsID)
+	if tlsErr == nil {
 		e.tlsConf = conf
-		return nil
-	}()
+	}
 	if tlsErr != nil && !wssURL.MatchString(e.path) {
 		c.Warn(tlsErr.Error() + " (ignored: the URL is not wss://)")
 		return nil
