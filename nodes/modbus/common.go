@@ -209,3 +209,25 @@ func failed(c node.Ctx, m *msg.Msg, emptyOnFail bool, err error) {
 		c.Status(node.Status{Fill: "red", Shape: "ring", Text: "exception " + ee.Code()})
 	}
 }
+
+// readTarget is what the read and getter nodes read: the function code for
+// dataType, the start address adr and the register or coil count quantity
+// (default 1).
+func readTarget(cfg *node.Config) (fc int, adr, qty uint16, err error) {
+	dt := cfg.Str("dataType")
+	fc, ok := readFC[dt]
+	if !ok {
+		return 0, 0, 0, node.BadProp("dataType", dt, "dataType must be Coil, Input, HoldingRegister or InputRegister")
+	}
+	if adr, err = u16(cfg.Get("adr"), "adr"); err != nil {
+		return 0, 0, 0, node.BadProp("adr", cfg.Get("adr"), "%v", err)
+	}
+	q := cfg.Get("quantity")
+	if q == nil || q == "" {
+		q = 1.0
+	}
+	if qty, err = u16(q, "quantity"); err != nil || qty == 0 {
+		return 0, 0, 0, node.BadProp("quantity", q, "quantity must be 1..65535")
+	}
+	return fc, adr, qty, nil
+}

@@ -36,22 +36,9 @@ type getterNode struct {
 func newGetter(cfg *node.Config) (node.Node, error) {
 	n := &getterNode{unitid: cfg.Get("unitid")}
 	n.init(cfg)
-	dt := cfg.Str("dataType")
-	fc, ok := readFC[dt]
-	if !ok {
-		return nil, node.BadProp("dataType", dt, "dataType must be Coil, Input, HoldingRegister or InputRegister")
-	}
-	n.fc = fc
 	var err error
-	if n.adr, err = u16(cfg.Get("adr"), "adr"); err != nil {
-		return nil, node.BadProp("adr", cfg.Get("adr"), "%v", err)
-	}
-	q := cfg.Get("quantity")
-	if q == nil || q == "" {
-		q = 1.0
-	}
-	if n.qty, err = u16(q, "quantity"); err != nil || n.qty == 0 {
-		return nil, node.BadProp("quantity", q, "quantity must be 1..65535")
+	if n.fc, n.adr, n.qty, err = readTarget(cfg); err != nil {
+		return nil, err
 	}
 	return n, nil
 }

@@ -70,22 +70,9 @@ type readNode struct {
 func newRead(cfg *node.Config) (node.Node, error) {
 	n := &readNode{serverID: cfg.Str("server"), topic: cfg.Str("topic"), unitid: cfg.Get("unitid"),
 		emptyOn: cfg.Bool("emptyMsgOnFail", false)}
-	dt := cfg.Str("dataType")
-	fc, ok := readFC[dt]
-	if !ok {
-		return nil, node.BadProp("dataType", dt, "dataType must be Coil, Input, HoldingRegister or InputRegister")
-	}
-	n.fc = fc
 	var err error
-	if n.adr, err = u16(cfg.Get("adr"), "adr"); err != nil {
-		return nil, node.BadProp("adr", cfg.Get("adr"), "%v", err)
-	}
-	q := cfg.Get("quantity")
-	if q == nil || q == "" {
-		q = 1.0
-	}
-	if n.qty, err = u16(q, "quantity"); err != nil || n.qty == 0 {
-		return nil, node.BadProp("quantity", q, "quantity must be 1..65535")
+	if n.fc, n.adr, n.qty, err = readTarget(cfg); err != nil {
+		return nil, err
 	}
 	rate, err := cfg.Num("rate", 0)
 	if err != nil {
@@ -110,7 +97,7 @@ func newRead(cfg *node.Config) (node.Node, error) {
 		return nil, err
 	}
 	if n.dec != nil && n.fc <= 2 {
-		return nil, node.BadProp("decode", cfg.Get("decode"), "decoding needs registers, not %s", dt)
+		return nil, node.BadProp("decode", cfg.Get("decode"), "decoding needs registers, not %s", cfg.Str("dataType"))
 	}
 	return n, nil
 }
