@@ -186,7 +186,9 @@ func TestFlowMQTTToKafkaOutage(t *testing.T) {
 	}
 	count := func(want int) int {
 		var n int
-		deadline := time.Now().Add(30 * time.Second)
+		// Generous: under a loaded CI machine sarama's retries after a slow
+		// answer can hold a partition back for ten seconds at a time.
+		deadline := time.Now().Add(90 * time.Second)
 		for {
 			out := runKcat(t, "", "-b", addrs, "-C", "-t", "factory-telemetry", "-o", "beginning", "-e", "-q", "-f", "%s\n")
 			seen := map[string]bool{}

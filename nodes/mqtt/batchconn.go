@@ -83,8 +83,12 @@ func (b *batchConn) writer() {
 		_, err := b.Conn.Write(out)
 		b.mu.Lock()
 		if cap(out) <= 4*batchMax {
-			// One huge packet should not stay allocated.
 			b.spare = out[:0]
+		} else {
+			// One huge packet should not stay allocated. The spare must
+			// not stay either: it is the buffer Write fills now, and the
+			// next batch would be written while being overwritten.
+			b.spare = nil
 		}
 		if err != nil {
 			b.err = err

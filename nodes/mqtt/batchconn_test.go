@@ -133,3 +133,64 @@ func TestBatchConnReportsWriteErrors(t *testing.T) {
 		t.Fatal("Close waited on a failed connection")
 	}
 }
+
+// After a batch too big to keep (over 4×batchMax), the buffer being filled
+// is not also handed out as the next spare: the bytes that arrive are the
+// bytes written, in order.
+func TestBatchConnAfterHugeBatch(t *testing.T) {
+	c, s := tcpPair(t)
+	bc := newBatchConn(slowConn{c})
+	var want bytes.Buffer
+	var got bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&got, s)
+		close(read)
+	}()
+	// A large batch first, so that its roomy buffer becomes the spare,
+	// then one huge packet, then a stream of small ones that fit in it.
+	first := bytes.Repeat([]byte("F"), batchMax/2)
+	want.Write(first)
+	if _, err := bc.Write(first); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // written: its buffer is the spare now
+	huge := bytes.Repeat([]byte("H"), 5*batchMax)
+	want.Write(huge)
+	if _, err := bc.Write(huge); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20000; i++ {
+		p := []byte("<" + strconv.Itoa(i) + ">")
+		want.Write(p)
+		if _, err := bc.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-read
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		i := 0
+		for i < got.Len() && i < want.Len() && got.Bytes()[i] == want.Bytes()[i] {
+			i++
+		}
+		t.Fatalf("stream differs at byte %d of %d (got %d bytes)", i, want.Len(), got.Len())
+	}
+}
+
+// slowConn writes in small pieces with pauses, so that a buffer being
+// written is still being read when new packets arrive.
+type slowConn struct{ net.Conn }
+
+func (c slowConn) Write(p []byte) (int, error) {
+	for off := 0; off < len(p); off += 1024 {
+		end := min(off+1024, len(p))
+		if _, err := c.Conn.Write(p[off:end]); err != nil {
+			return off, err
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+	return len(p), nil
+}
