@@ -69,6 +69,20 @@ func (m *Mosquitto) Stop() {
 	m.cmd = nil
 }
 
+// Signal sends sig to the running broker: SIGSTOP freezes it (the
+// connections stay open and nothing is answered), SIGCONT thaws it.
+func (m *Mosquitto) Signal(sig os.Signal) {
+	m.tb.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil {
+		m.tb.Fatal("mosquitto is not running")
+	}
+	if err := m.cmd.Process.Signal(sig); err != nil {
+		m.tb.Fatal(err)
+	}
+}
+
 // Restart stops and starts the broker.
 func (m *Mosquitto) Restart() {
 	m.Stop()
