@@ -50,6 +50,7 @@ type v3conn struct {
 	sent   atomic.Uint64        // packets written, for the keepalive
 	recv   atomic.Uint64        // packets read
 	pingAt atomic.Int64         // when the unanswered PINGREQ went; 0 when none
+	held   atomic.Bool          // the reader waits for the flows to take a message
 	done   map[uint64]chan bool // per connection: closed when its goroutines must end
 }
 
@@ -292,7 +293,9 @@ func (t *v3conn) onPublish(p *packets.PublishPacket, gen uint64) {
 			t.sendOn(gen, 0x50, id)
 		}
 	}
+	t.held.Store(true)
 	t.h.message(ip)
+	t.held.Store(false)
 }
 
 // finish ends our publish id when its last answer (PUBACK for QoS 1,
@@ -352,6 +355,13 @@ func (t *v3conn) keepalive(c net.Conn, gen uint64, quit chan bool) {
 			}
 			if n := t.recv.Load(); n != lastRecv {
 				lastRecv, recvAt = n, now
+			}
+			if t.held.Load() {
+				// The flows are saturated and the reader waits for them:
+				// the PINGRESP is behind the messages it has not read, so
+				// time the next ping instead (pings still go out, so the
+				// broker keeps the connection).
+				t.pingAt.Store(0)
 			}
 			if at := t.pingAt.Load(); at != 0 {
 				if now.Sub(time.Unix(0, at)) > min(max(ka, time.Second), pingTimeout) {

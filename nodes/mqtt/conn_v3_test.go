@@ -3,7 +3,9 @@ package mqtt
 import (
 	"bytes"
 	"fmt"
+	"github.com/sluicehq/sluice/runtime/engine"
 	"github.com/sluicehq/sluice/runtime/msg"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -265,4 +267,47 @@ func TestV3UnackedRedeliveredOnResume(t *testing.T) {
 	if log := m.Log(); strings.Contains(log, "protocol error") || strings.Contains(log, "Protocol error") {
 		t.Fatalf("mosquitto saw a protocol error:\n%s", log)
 	}
+}
+
+// TestV3KeepaliveWhileHeld: while the flows are saturated the reader stops
+// taking messages off the connection, so a PINGRESP waits behind them; that
+// is not a dead broker. With a keepalive of 1 s and a slow flow holding the
+// reader for seconds, the connection stays up and every message arrives.
+func TestV3KeepaliveWhileHeld(t *testing.T) {
+	// No in-flight window, so that mosquitto sends all it has and the
+	// reader must stop.
+	m := startMosquitto(t, "max_queued_messages 0\nmax_inflight_messages 0")
+	h := newHarness(t, func(o *engine.Options) { o.MaxInflight = 50 })
+	h.deploy(brokerNode("B", m.port, `"keepalive":"1"`)+`,
+		{"id":"in","type":"mqtt in","z":"tab","topic":"held","qos":"1","datatype":"utf8","broker":"B","wires":[["slow"]]},
+		{"id":"slow","type":"mqtest-pass","z":"tab","delay":3,"wires":[["sink"]]},
+		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
+	h.waitStatus("in", "connected", 5*time.Second)
+	v3 := v3Of(t, "B")
+	v3.mu.Lock()
+	first := v3.gen
+	v3.mu.Unlock()
+	const n = 2400
+	var lines strings.Builder
+	for i := range n {
+		fmt.Fprintf(&lines, "%d\n", i)
+	}
+	cmd := exec.Command(tool(t, "mosquitto_pub"), "-h", "127.0.0.1", "-p", strconv.Itoa(m.port), "-q", "1", "-t", "held", "-l")
+	cmd.Stdin = strings.NewReader(lines.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_pub: %v %s", err, out)
+	}
+	start := time.Now()
+	for i := range n {
+		if got := h.next("sink", 10*time.Second); got.Value("payload") != strconv.Itoa(i) {
+			t.Fatalf("message %d: %s", i, msg.Marshal(got))
+		}
+	}
+	v3.mu.Lock()
+	now := v3.gen
+	v3.mu.Unlock()
+	if now != first {
+		t.Fatalf("the connection was dropped while the flows held the reader (connection %d, now %d)", first, now)
+	}
+	t.Logf("%d messages through a slow flow in %v on one connection", n, time.Since(start).Round(100*time.Millisecond))
 }
