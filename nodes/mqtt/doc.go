@@ -1,8 +1,9 @@
 // Package mqtt holds the MQTT nodes: the mqtt-broker config node and the
-// mqtt in and mqtt out nodes, as Node-RED 5 has them. MQTT 3.1 and 3.1.1 use
-// github.com/eclipse/paho.mqtt.golang's packets with a session of our own
-// (conn_v3.go: one goroutine per connection instead of paho's client's
-// eight per message), MQTT 5 github.com/eclipse/paho.golang; the broker
+// mqtt in and mqtt out nodes, as Node-RED 5 has them. The client session is
+// our own (session.go: one goroutine per connection where paho's clients
+// used several per message) over the packet codecs of
+// github.com/eclipse/paho.mqtt.golang for MQTT 3.1 and 3.1.1 (conn_v3.go)
+// and github.com/eclipse/paho.golang for MQTT 5 (conn_v5.go); the broker
 // node's protocolVersion picks.
 //
 // Delivery is at least once from an mqtt in node at QoS 1 or 2 to whatever

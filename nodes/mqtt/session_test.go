@@ -12,13 +12,24 @@ import (
 	"testing"
 	"time"
 
+	paho5 "github.com/eclipse/paho.golang/packets"
 	pahomqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 )
 
-// The MQTT 3.1.1 session (conn_v3.go) is ours; these tests hold it to
-// mosquitto and to paho.mqtt.golang's client and encoder, which we did not
-// write.
+// The MQTT session (session.go, conn_v3.go, conn_v5.go) is ours; these
+// tests hold it to mosquitto and to paho's clients and encoders, which we
+// did not write. Most run once per protocol version.
+
+var versions = []struct{ name, extra string }{{"v3.1.1", ""}, {"v5", `,"protocolVersion":"5"`}}
+
+// eachVersion runs test once per protocol version; extra goes into the
+// broker node.
+func eachVersion(t *testing.T, test func(t *testing.T, extra string)) {
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) { test(t, v.extra) })
+	}
+}
 
 // TestV3EncodeMatchesPaho: the PUBLISH and ack packets we encode by hand are
 // byte for byte what paho's packets package encodes, across the remaining
@@ -38,7 +49,7 @@ func TestV3EncodeMatchesPaho(t *testing.T) {
 				if err := want.Write(&buf); err != nil {
 					t.Fatal(err)
 				}
-				if got := appendPublish(nil, p, 0xbeef, dup); !bytes.Equal(got, buf.Bytes()) {
+				if got := (v3codec{}).appendPublish(nil, p, 0xbeef, dup); !bytes.Equal(got, buf.Bytes()) {
 					t.Fatalf("payload %d bytes, QoS %d, retain %v, dup %v: got % x…, paho % x…", size, qos, retain, dup, got[:min(8, len(got))], buf.Bytes()[:min(8, buf.Len())])
 				}
 			}
@@ -77,27 +88,27 @@ func pahoClient(t *testing.T, m *mosquitto, id string) pahomqtt.Client {
 	return c
 }
 
-// v3Of is the running MQTT 3 transport of broker node id.
-func v3Of(t *testing.T, id string) *v3conn {
+// v3Of is the running session of broker node id.
+func v3Of(t *testing.T, id string) *session {
 	t.Helper()
-	var v3 *v3conn
+	var v3 *session
 	running.Range(func(k, _ any) bool {
 		if b := k.(*broker); b.id == id {
 			b.mu.Lock()
 			if b.loop != nil {
-				v3, _ = b.loop.t.(*v3conn)
+				v3, _ = b.loop.t.(*session)
 			}
 			b.mu.Unlock()
 		}
 		return true
 	})
 	if v3 == nil {
-		t.Fatalf("broker node %s has no MQTT 3 connection", id)
+		t.Fatalf("broker node %s has no connection", id)
 	}
 	return v3
 }
 
-// TestV3QoS2Flows passes 300 QoS 2 messages each way and holds the
+// TestSessionQoS2Flows passes 300 QoS 2 messages each way and holds the
 // exchanges to mosquitto's own log: every message we received got our
 // PUBREC and, after the broker's PUBREL, our PUBCOMP; every message we sent
 // got our PUBREL after the broker's PUBREC, and was finished by its PUBCOMP
@@ -105,11 +116,13 @@ func v3Of(t *testing.T, id string) *v3conn {
 // (mosquitto 2.0.11 stops sending a client its queued QoS 2 messages once
 // its in-flight window has filled, paho's client included, hence
 // max_inflight_messages 0.)
-func TestV3QoS2Flows(t *testing.T) {
+func TestSessionQoS2Flows(t *testing.T) { eachVersion(t, testQoS2Flows) }
+
+func testQoS2Flows(t *testing.T, extra string) {
 	const n = 300
 	m := startMosquitto(t, "log_type all\nmax_inflight_messages 0")
 	h := newHarness(t)
-	h.deploy(brokerNode("B", m.port, `"clientid":"q2-sluice"`)+`,
+	h.deploy(brokerNode("B", m.port, `"clientid":"q2-sluice"`+extra)+`,
 		{"id":"in","type":"mqtt in","z":"tab","topic":"q2/in","qos":"2","datatype":"utf8","broker":"B","wires":[["sink"]]},
 		{"id":"out","type":"mqtt out","z":"tab","topic":"q2/out","qos":"2","broker":"B"},
 		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
@@ -175,14 +188,16 @@ func TestV3QoS2Flows(t *testing.T) {
 	}
 }
 
-// TestV3Keepalive: with a keepalive of 1 s an idle connection stays up
+// TestSessionKeepalive: with a keepalive of 1 s an idle connection stays up
 // (we ping; mosquitto drops a client silent for 1.5 keepalives), a frozen
 // broker is noticed (status disconnected), and once it thaws the node
 // connects again and messages flow.
-func TestV3Keepalive(t *testing.T) {
+func TestSessionKeepalive(t *testing.T) { eachVersion(t, testKeepalive) }
+
+func testKeepalive(t *testing.T, extra string) {
 	m := startMosquitto(t, "")
 	h := newHarness(t)
-	h.deploy(brokerNode("B", m.port, `"keepalive":"1"`)+`,
+	h.deploy(brokerNode("B", m.port, `"keepalive":"1"`+extra)+`,
 		{"id":"in","type":"mqtt in","z":"tab","topic":"ka/#","qos":"1","datatype":"utf8","broker":"B","wires":[["sink"]]},
 		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
 	h.waitStatus("in", "connected", 5*time.Second)
@@ -234,14 +249,20 @@ func TestV3Keepalive(t *testing.T) {
 	}
 }
 
-// TestV3UnackedRedeliveredOnResume: a QoS 1 message still in the flows
+// TestSessionUnackedRedeliveredOnResume: a QoS 1 message still in the flows
 // when the connection drops is not lost: the persistent session gets it
 // again on the next connection (its first ack, late, is not sent there,
 // where its packet id may mean another message).
-func TestV3UnackedRedeliveredOnResume(t *testing.T) {
+func TestSessionUnackedRedeliveredOnResume(t *testing.T) { eachVersion(t, testUnackedRedelivered) }
+
+func testUnackedRedelivered(t *testing.T, extra string) {
+	if extra != "" {
+		// MQTT 5 ends a session with its connection unless told otherwise.
+		extra += `,"sessionExpiry":"600"`
+	}
 	m := startMosquitto(t, "persistence true")
 	h := newHarness(t)
-	h.deploy(brokerNode("B", m.port, `"clientid":"late-ack","cleansession":false`)+`,
+	h.deploy(brokerNode("B", m.port, `"clientid":"late-ack","cleansession":false`+extra)+`,
 		{"id":"in","type":"mqtt in","z":"tab","topic":"late/#","qos":"1","datatype":"utf8","broker":"B","wires":[["slow"]]},
 		{"id":"slow","type":"mqtest-pass","z":"tab","delay":1500,"wires":[["sink"]]},
 		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
@@ -269,16 +290,18 @@ func TestV3UnackedRedeliveredOnResume(t *testing.T) {
 	}
 }
 
-// TestV3KeepaliveWhileHeld: while the flows are saturated the reader stops
+// TestSessionKeepaliveWhileHeld: while the flows are saturated the reader stops
 // taking messages off the connection, so a PINGRESP waits behind them; that
 // is not a dead broker. With a keepalive of 1 s and a slow flow holding the
 // reader for seconds, the connection stays up and every message arrives.
-func TestV3KeepaliveWhileHeld(t *testing.T) {
+func TestSessionKeepaliveWhileHeld(t *testing.T) { eachVersion(t, testKeepaliveWhileHeld) }
+
+func testKeepaliveWhileHeld(t *testing.T, extra string) {
 	// No in-flight window, so that mosquitto sends all it has and the
 	// reader must stop.
 	m := startMosquitto(t, "max_queued_messages 0\nmax_inflight_messages 0")
 	h := newHarness(t, func(o *engine.Options) { o.MaxInflight = 50 })
-	h.deploy(brokerNode("B", m.port, `"keepalive":"1"`)+`,
+	h.deploy(brokerNode("B", m.port, `"keepalive":"1"`+extra)+`,
 		{"id":"in","type":"mqtt in","z":"tab","topic":"held","qos":"1","datatype":"utf8","broker":"B","wires":[["slow"]]},
 		{"id":"slow","type":"mqtest-pass","z":"tab","delay":3,"wires":[["sink"]]},
 		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
@@ -310,4 +333,91 @@ func TestV3KeepaliveWhileHeld(t *testing.T) {
 		t.Fatalf("the connection was dropped while the flows held the reader (connection %d, now %d)", first, now)
 	}
 	t.Logf("%d messages through a slow flow in %v on one connection", n, time.Since(start).Round(100*time.Millisecond))
+}
+
+// TestV5EncodeMatchesPaho: the MQTT 5 PUBLISH we encode is byte for byte
+// what paho.golang's packets encode, with and without properties.
+func TestV5EncodeMatchesPaho(t *testing.T) {
+	expiry, on := uint32(60), true
+	full := &pubProps{responseTopic: "r/t", correlation: []byte{1, 2}, contentType: "application/json",
+		expiry: &expiry, payloadFormat: &on, user: []userProp{{"a", "1"}, {"a", "2"}}, topicAlias: 3}
+	for _, props := range []*pubProps{nil, {}, full} {
+		for _, size := range []int{0, 100, 16380, 2097140} {
+			for _, qos := range []byte{0, 1, 2} {
+				p := &outPub{topic: "a/b", payload: bytes.Repeat([]byte{'x'}, size), qos: qos, retain: size%2 == 0, v5: props}
+				want := &paho5.Publish{Topic: p.topic, Payload: p.payload, QoS: qos, Retain: p.retain, Duplicate: qos > 0, Properties: &paho5.Properties{}}
+				if props != nil {
+					want.Properties = publishProps(props)
+				}
+				if qos > 0 {
+					want.PacketID = 0xbeef
+				}
+				var buf bytes.Buffer
+				if _, err := want.WriteTo(&buf); err != nil {
+					t.Fatal(err)
+				}
+				if got := (v5codec{}).appendPublish(nil, p, 0xbeef, qos > 0); !bytes.Equal(got, buf.Bytes()) {
+					t.Fatalf("props %v, payload %d bytes, QoS %d: got % x…, paho % x…", props != nil, size, qos, got[:min(24, len(got))], buf.Bytes()[:min(24, buf.Len())])
+				}
+			}
+		}
+	}
+}
+
+// TestV5SendQuota: an MQTT 5 broker's Receive Maximum (mosquitto announces
+// its max_inflight_messages) bounds our unanswered QoS 1 publishes; a
+// client that sends more is disconnected by the broker. 300 messages go
+// out with never more than 5 awaiting, on one connection, all arriving.
+func TestV5SendQuota(t *testing.T) {
+	const n, quota = 300, 5
+	m := startMosquitto(t, fmt.Sprintf("max_inflight_messages %d", quota))
+	s := m.sub("-t", "quota", "-q", "1", "-V", "5")
+	h := newHarness(t)
+	h.deploy(brokerNode("B", m.port, `"protocolVersion":"5"`)+`,
+		{"id":"out","type":"mqtt out","z":"tab","topic":"quota","qos":"1","broker":"B"}`, nil)
+	h.waitStatus("out", "connected", 5*time.Second)
+	sess := v3Of(t, "B")
+	sess.mu.Lock()
+	first, limit := sess.gen, sess.limits.sendQuota
+	sess.mu.Unlock()
+	if limit != quota {
+		t.Fatalf("send quota %d, mosquitto announced %d", limit, quota)
+	}
+	peak := 0
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			sess.mu.Lock()
+			peak = max(peak, len(sess.out))
+			sess.mu.Unlock()
+			time.Sleep(50 * time.Microsecond)
+		}
+	}()
+	for i := range n {
+		h.inject("out", `{"payload":"q`+strconv.Itoa(i)+`"}`)
+	}
+	for i := range n {
+		if got := s.next(10 * time.Second); got != "q"+strconv.Itoa(i) {
+			t.Fatalf("message %d: got %q", i, got)
+		}
+	}
+	close(stop)
+	<-sampled
+	sess.mu.Lock()
+	now := sess.gen
+	sess.mu.Unlock()
+	if now != first {
+		t.Fatalf("the connection was dropped (connection %d, now %d); mosquitto:\n%s", first, now, m.Log())
+	}
+	if peak > quota || peak == 0 {
+		t.Fatalf("%d publishes awaited the broker at once, its Receive Maximum is %d", peak, quota)
+	}
+	t.Logf("at most %d of %d publishes awaiting the broker", peak, n)
 }
