@@ -41,6 +41,9 @@ type outPub struct {
 	qos     byte
 	retain  bool
 	v5      *pubProps
+	// aliased is the topic when it goes as an empty topic and its alias
+	// (MQTT 5): sent again on a new connection, it must go in full.
+	aliased string
 }
 
 // subReq is one subscription as sent to the broker.

@@ -185,7 +185,7 @@ func (n *outNode) complete() {
 					// A broker that drops the connection on this message
 					// (too large for it, or not allowed) would otherwise
 					// be sent it for ever, and nothing else would pass.
-					err = fmt.Errorf("message on %q not sent: the connection to the broker ended each of the %d times it was sent (too large for the broker, or refused?)", it.p.topic, maxLost)
+					err = gaveUp(it.p.topic)
 					break
 				}
 				// At least once: the broker may or may not have it.
@@ -225,6 +225,11 @@ func (n *outNode) finish(it *outItem, err error) {
 // maxLost is how many connections a publish may see end before its
 // acknowledgement before it is given up as an error.
 const maxLost = 3
+
+// gaveUp is the error of a publish given up after maxLost connections.
+func gaveUp(topic string) error {
+	return fmt.Errorf("message on %q not sent: the connection to the broker ended each of the %d times it was sent (too large for the broker, or refused?)", topic, maxLost)
+}
 
 var errStopping = errors.New("the mqtt out node stopped before the broker acknowledged the message")
 

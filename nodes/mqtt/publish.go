@@ -103,7 +103,7 @@ func (b *broker) aliased(p *outPub) *outPub {
 		b.aliases = map[uint16]string{}
 	}
 	if b.aliases[props.topicAlias] == p.topic {
-		q.topic = ""
+		q.topic, q.aliased = "", p.topic
 	} else {
 		b.aliases[props.topicAlias] = p.topic
 	}

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -133,6 +134,7 @@ type outFlight struct {
 	seq      uint64 // submission order, for sending again in order
 	p        *outPub
 	released bool // QoS 2: PUBREC came, PUBREL sent
+	resent   int  // connections it was sent again on as the oldest
 	done     chan struct{}
 	err      error
 	finished bool
@@ -196,14 +198,35 @@ func (t *session) connect(ctx context.Context) (connInfo, error) {
 	quit := make(chan bool)
 	t.done[gen] = quit
 	var resend []*outFlight
-	if t.cfg.clean {
+	if t.cfg.clean || !ack.info.sessionPresent {
+		// No session to resume (the broker lost or never kept it): what
+		// awaited an answer fails, for the mqtt out node to send anew.
 		t.failAllLocked(errLost)
 		clear(t.inRel)
 	} else {
 		for _, o := range t.out {
+			if o.p.aliased != "" {
+				// The alias belonged to the last connection.
+				full := *o.p
+				props := *full.v5
+				full.topic, full.aliased, props.topicAlias, full.v5 = o.p.aliased, "", 0, &props
+				o.p = &full
+			}
 			resend = append(resend, o)
 		}
-		slices.SortFunc(resend, func(a, b *outFlight) int { return int(a.seq - b.seq) })
+		slices.SortFunc(resend, func(a, b *outFlight) int { return cmp.Compare(a.seq, b.seq) })
+		// The broker handles packets in order, so the oldest unanswered
+		// one is what it dropped the connection on, if any did: one it
+		// refuses that way (too large, not allowed) would be sent for
+		// ever, and nothing after it would pass.
+		if len(resend) > 0 {
+			o := resend[0]
+			if o.resent++; o.resent >= maxLost {
+				delete(t.out, o.id)
+				o.finishLocked(gaveUp(o.p.topic))
+				resend = resend[1:]
+			}
+		}
 	}
 	t.pingAt.Store(0)
 	t.mu.Unlock()
