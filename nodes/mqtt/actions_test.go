@@ -131,12 +131,14 @@ func TestDynamicSubscriptions(t *testing.T) {
 	}
 }
 
-func TestBirthCloseWillAndStatus(t *testing.T) {
+func TestBirthCloseWillAndStatus(t *testing.T) { eachVersion(t, testBirthCloseWill) }
+
+func testBirthCloseWill(t *testing.T, extra string) {
 	m := startMosquitto(t, "")
 	s := m.sub("-t", "life/#", "-F", "%j")
 	h := newHarness(t)
 	h.deploy(brokerNode("B", m.port, `"birthTopic":"life/birth","birthPayload":"hello","birthQos":"1","birthRetain":"false",
-		"closeTopic":"life/close","closePayload":"bye","willTopic":"life/will","willPayload":"gone","willQos":"1"`)+`,
+		"closeTopic":"life/close","closePayload":"bye","willTopic":"life/will","willPayload":"gone","willQos":"1"`+extra)+`,
 		{"id":"out","type":"mqtt out","z":"tab","topic":"life/x","broker":"B"},
 		{"id":"st","type":"status","z":"tab","scope":["out"],"wires":[["sinkStatus"]]},
 		{"id":"sinkStatus","type":"mqtest-sink","z":"tab"}`, nil)
@@ -162,7 +164,7 @@ func TestBirthCloseWillAndStatus(t *testing.T) {
 
 	// An unexpected loss: the broker publishes the will.
 	h.flushStatus("out")
-	h.deploy(brokerNode("B", m.port, `"willTopic":"life/will","willPayload":"gone","willQos":"1","clientid":"willtest"`)+`,
+	h.deploy(brokerNode("B", m.port, `"willTopic":"life/will","willPayload":"gone","willQos":"1","clientid":"willtest"`+extra)+`,
 		{"id":"out","type":"mqtt out","z":"tab","topic":"life/x","broker":"B"}`, nil)
 	h.waitStatus("out", "connected", 5*time.Second)
 	kickClients(t, m, "willtest")

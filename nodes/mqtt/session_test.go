@@ -475,3 +475,27 @@ func TestV5AliasedPublishResent(t *testing.T) {
 		t.Fatalf("the connection keeps dropping (%d → %d); mosquitto:\n%s", gen, sess.gen, m.Log())
 	}
 }
+
+// TestMQTT31: protocolVersion 3 speaks MQTT 3.1 ("MQIsdp"), which
+// mosquitto logs as protocol p1, and messages flow both ways.
+func TestMQTT31(t *testing.T) {
+	m := startMosquitto(t, "")
+	h := newHarness(t)
+	h.deploy(brokerNode("B", m.port, `"protocolVersion":"3","clientid":"old-client"`)+`,
+		{"id":"in","type":"mqtt in","z":"tab","topic":"v31/in","qos":"1","datatype":"utf8","broker":"B","wires":[["sink"]]},
+		{"id":"out","type":"mqtt out","z":"tab","topic":"v31/out","qos":"1","broker":"B"},
+		{"id":"sink","type":"mqtest-sink","z":"tab"}`, nil)
+	h.waitStatus("in", "connected", 5*time.Second)
+	if log := m.Log(); !strings.Contains(log, "as old-client (p1,") {
+		t.Fatalf("mosquitto did not see MQTT 3.1:\n%s", log)
+	}
+	s := m.sub("-t", "v31/out", "-q", "1")
+	h.inject("out", `{"payload":"from 3.1"}`)
+	if got := s.next(5 * time.Second); got != "from 3.1" {
+		t.Fatalf("got %q", got)
+	}
+	m.pub("-q", "1", "-t", "v31/in", "-m", "to 3.1")
+	if got := h.next("sink", 5*time.Second); got.Value("payload") != "to 3.1" {
+		t.Fatalf("got %v", got.Value("payload"))
+	}
+}
