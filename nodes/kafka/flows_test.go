@@ -184,6 +184,7 @@ func TestFlowMQTTToKafkaOutage(t *testing.T) {
 			}
 		}
 	}
+	var missing []int
 	count := func(want int) int {
 		var n int
 		// Generous: under a loaded CI machine sarama's retries after a slow
@@ -197,13 +198,19 @@ func TestFlowMQTTToKafkaOutage(t *testing.T) {
 					seen[l] = true
 				}
 			}
-			n = 0
+			n, missing = 0, missing[:0]
 			for i := range want {
+				found := false
 				for l := range seen {
 					if strings.Contains(l, fmt.Sprintf(`"seq":%d,`, i)) {
-						n++
+						found = true
 						break
 					}
+				}
+				if found {
+					n++
+				} else {
+					missing = append(missing, i)
 				}
 			}
 			if n >= want || time.Now().After(deadline) {
@@ -214,7 +221,7 @@ func TestFlowMQTTToKafkaOutage(t *testing.T) {
 	}
 	publish(0, 100)
 	if n := count(100); n != 100 {
-		t.Fatalf("before the outage %d of 100 in Kafka", n)
+		t.Fatalf("before the outage %d of 100 in Kafka; missing %v, %d messages in the flows", n, missing, h.E.Inflight())
 	}
 	c.Close()
 	publish(100, 200)
@@ -223,6 +230,6 @@ func TestFlowMQTTToKafkaOutage(t *testing.T) {
 	defer c.Close()
 	publish(200, 300)
 	if n := count(300); n != 300 {
-		t.Fatalf("after the outage %d of 300 readings in Kafka", n)
+		t.Fatalf("after the outage %d of 300 readings in Kafka; missing %v, %d messages in the flows", n, missing, h.E.Inflight())
 	}
 }
