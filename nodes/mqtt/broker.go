@@ -210,6 +210,20 @@ func (b *broker) register(c node.Ctx) {
 		b.connect()
 		return
 	}
+	b.showStatus(c)
+}
+
+// registerQuiet adds a user whose status stays as it is (an mqtt in node
+// whose SUBSCRIBE is on its way shows connected only once it is answered,
+// through showStatus).
+func (b *broker) registerQuiet(c node.Ctx) {
+	b.mu.Lock()
+	b.users[c.ID()] = c
+	b.mu.Unlock()
+}
+
+// showStatus shows the connection's state on one user.
+func (b *broker) showStatus(c node.Ctx) {
 	b.statusMu.Lock()
 	b.mu.Lock()
 	st := b.status

@@ -112,7 +112,6 @@ func (n *inNode) Start(c node.Ctx) error {
 		c.Error(errors.New("topic not defined"), nil)
 		return nil
 	}
-	b.register(c)
 	if !n.dynamic {
 		s := &subscription{topic: n.topic, ref: c.ID(), datatype: n.datatype, target: n,
 			req: subReq{topic: n.topic, qos: n.qos}}
@@ -123,12 +122,24 @@ func (n *inNode) Start(c node.Ctx) error {
 			s.req.noLocal = n.nl == true || n.nl == "true"
 			s.req.retainAsPublished = n.rap == true || n.rap == "true"
 		}
-		go func() {
-			if err := b.subscribe(n.ctx, s); err != nil && n.ctx.Err() == nil {
-				c.Warn(err.Error())
-			}
-		}()
+		// Recorded before register connects the broker, so the
+		// connection's first SUBSCRIBE has it and "connected" means its
+		// messages flow. With the broker up already, it is sent here and
+		// the node shows the connection once the broker answered.
+		if p := b.record(s); p.l != nil {
+			b.registerQuiet(c)
+			go func() {
+				if err := b.send(n.ctx, p); err != nil && n.ctx.Err() == nil {
+					c.Warn(err.Error())
+				}
+				if n.ctx.Err() == nil {
+					b.showStatus(c)
+				}
+			}()
+			return nil
+		}
 	}
+	b.register(c)
 	return nil
 }
 

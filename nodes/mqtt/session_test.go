@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/sluicehq/sluice/runtime/engine"
+	"github.com/sluicehq/sluice/runtime/flow"
 	"github.com/sluicehq/sluice/runtime/msg"
 	"os/exec"
 	"strconv"
@@ -497,5 +498,42 @@ func TestMQTT31(t *testing.T) {
 	m.pub("-q", "1", "-t", "v31/in", "-m", "to 3.1")
 	if got := h.next("sink", 5*time.Second); got.Value("payload") != "to 3.1" {
 		t.Fatalf("got %v", got.Value("payload"))
+	}
+}
+
+// TestInConnectedMeansSubscribed: an mqtt in node shows connected only once
+// its subscription is in place, so a message published the moment it does
+// arrives — both for a node started with its broker (its filter goes in
+// the connection's first SUBSCRIBE) and for one added by a "nodes" deploy
+// while the broker is up (its own SUBSCRIBE answered first).
+func TestInConnectedMeansSubscribed(t *testing.T) {
+	m := startMosquitto(t, "")
+	tx := pahoClient(t, m, "cm-tx")
+	h := newHarness(t)
+	base := `{"id":"tab","type":"tab","label":"t"},` + brokerNode("B", m.port, "") + `,
+		{"id":"out","type":"mqtt out","z":"tab","topic":"cm/out","broker":"B"}`
+	for round := range 10 {
+		topic := "cm/" + strconv.Itoa(round)
+		first := fmt.Sprintf(`{"id":"in%d","type":"mqtt in","z":"tab","topic":%q,"qos":"1","datatype":"utf8","broker":"B","wires":[["sink"]]},
+			{"id":"sink","type":"mqtest-sink","z":"tab"}`, round, topic)
+		set, err := flow.Parse([]byte("[" + base + "," + first + "]"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ := engine.DeployNodes
+		if round == 0 {
+			typ = engine.DeployFull
+		}
+		if err := h.E.Redeploy(set, nil, typ); err != nil {
+			t.Fatal(err)
+		}
+		id := "in" + strconv.Itoa(round)
+		h.waitStatus(id, "connected", 5*time.Second)
+		if tok := tx.Publish(topic, 1, false, "now"); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+		if got := h.next("sink", 5*time.Second); got.Value("payload") != "now" || got.Value("topic") != topic {
+			t.Fatalf("round %d: got %s", round, msg.Marshal(got))
+		}
 	}
 }

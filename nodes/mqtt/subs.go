@@ -78,6 +78,21 @@ func (b *broker) subReqsLocked(topics []string) []subReq {
 // subscribe records a node's subscription and, when connected, sends it;
 // it returns once the broker answered (or at once when not connected).
 func (b *broker) subscribe(ctx context.Context, s *subscription) error {
+	return b.send(ctx, b.record(s))
+}
+
+// pendingSub is a recorded subscription still to be sent on the current
+// connection; l is nil when there is none (the next connection's
+// resubscribe sends it).
+type pendingSub struct {
+	l    *connLoop
+	reqs []subReq
+}
+
+// record adds a node's subscription. Recorded before the connection is up,
+// it goes with the connection's first SUBSCRIBE, before the nodes show
+// connected.
+func (b *broker) record(s *subscription) pendingSub {
 	b.mu.Lock()
 	ts := b.subs[s.topic]
 	if ts == nil {
@@ -93,17 +108,24 @@ func (b *broker) subscribe(ctx context.Context, s *subscription) error {
 		b.subIDs[s.topic] = b.nextID
 		b.nextID++
 	}
-	l := b.loop
-	connected := b.linkUp
-	reqs := b.subReqsLocked([]string{s.topic})
+	var p pendingSub
+	if b.linkUp && b.loop != nil {
+		p = pendingSub{l: b.loop, reqs: b.subReqsLocked([]string{s.topic})}
+	}
 	b.mu.Unlock()
 	b.q.retry()
-	if !connected || l == nil {
+	return p
+}
+
+// send sends a recorded subscription on the connection it was recorded
+// on, and waits for the broker's answer.
+func (b *broker) send(ctx context.Context, p pendingSub) error {
+	if p.l == nil {
 		return nil
 	}
 	b.awaitStart()
 	defer b.awaitEnd()
-	return l.t.subscribe(ctx, reqs)
+	return p.l.t.subscribe(ctx, p.reqs)
 }
 
 // unsubscribe drops a node's subscription. The broker hears of it when it
