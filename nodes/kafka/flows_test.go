@@ -221,7 +221,7 @@ func TestFlowMQTTToKafkaOutage(t *testing.T) {
 	}
 	publish(0, 100)
 	if n := count(100); n != 100 {
-		t.Fatalf("before the outage %d of 100 in Kafka; missing %v, %d messages in the flows", n, missing, h.E.Inflight())
+		t.Fatalf("before the outage %d of 100 in Kafka; missing %v, %d messages in the flows; nodes %+v", n, missing, h.E.Inflight(), h.E.Stats())
 	}
 	c.Close()
 	publish(100, 200)
@@ -230,6 +230,6 @@ func TestFlowMQTTToKafkaOutage(t *testing.T) {
 	defer c.Close()
 	publish(200, 300)
 	if n := count(300); n != 300 {
-		t.Fatalf("after the outage %d of 300 readings in Kafka; missing %v, %d messages in the flows", n, missing, h.E.Inflight())
+		t.Fatalf("after the outage %d of 300 readings in Kafka; missing %v, %d messages in the flows; nodes %+v", n, missing, h.E.Inflight(), h.E.Stats())
 	}
 }
