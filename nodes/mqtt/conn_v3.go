@@ -87,6 +87,12 @@ func (v3codec) read(r io.Reader) (wireEvent, error) {
 }
 
 func (v3codec) appendPublish(b []byte, p *outPub, id uint16, dup bool) []byte {
+	return appendPublishPacket(b, p, id, dup, nil)
+}
+
+// appendPublishPacket encodes a PUBLISH; props is MQTT 5's property
+// section (its length included), nil for MQTT 3.
+func appendPublishPacket(b []byte, p *outPub, id uint16, dup bool, props []byte) []byte {
 	h := byte(0x30) | p.qos<<1
 	if dup {
 		h |= 0x08
@@ -94,7 +100,7 @@ func (v3codec) appendPublish(b []byte, p *outPub, id uint16, dup bool) []byte {
 	if p.retain {
 		h |= 0x01
 	}
-	n := 2 + len(p.topic) + len(p.payload)
+	n := 2 + len(p.topic) + len(props) + len(p.payload)
 	if p.qos > 0 {
 		n += 2
 	}
@@ -104,6 +110,7 @@ func (v3codec) appendPublish(b []byte, p *outPub, id uint16, dup bool) []byte {
 	if p.qos > 0 {
 		b = append(b, byte(id>>8), byte(id))
 	}
+	b = append(b, props...)
 	return append(b, p.payload...)
 }
 

@@ -186,28 +186,9 @@ func (v5codec) appendPublish(b []byte, p *outPub, id uint16, dup bool) []byte {
 	if p.v5 != nil {
 		props = publishProps(p.v5).Pack(packets.PUBLISH)
 	}
-	h := byte(0x30) | p.qos<<1
-	if dup {
-		h |= 0x08
-	}
-	if p.retain {
-		h |= 0x01
-	}
-	var plen [4]byte
-	pl := appendVarint(plen[:0], len(props))
-	n := 2 + len(p.topic) + len(pl) + len(props) + len(p.payload)
-	if p.qos > 0 {
-		n += 2
-	}
-	b = appendVarint(append(b, h), n)
-	b = append(b, byte(len(p.topic)>>8), byte(len(p.topic)))
-	b = append(b, p.topic...)
-	if p.qos > 0 {
-		b = append(b, byte(id>>8), byte(id))
-	}
-	b = append(b, pl...)
-	b = append(b, props...)
-	return append(b, p.payload...)
+	var buf [64]byte
+	section := append(appendVarint(buf[:0], len(props)), props...)
+	return appendPublishPacket(b, p, id, dup, section)
 }
 
 // subscribeGroups sends one SUBSCRIBE per subscription: a SUBSCRIBE carries
