@@ -136,6 +136,7 @@ func (q *inbox) close() {
 // expireLocked acknowledges and drops parked messages whose time is up.
 func (q *inbox) expireLocked(now time.Time) {
 	n := 0
+	var dropped []string
 	for _, pk := range q.parked {
 		if now.Before(pk.until) {
 			q.parked[n] = pk
@@ -145,9 +146,16 @@ func (q *inbox) expireLocked(now time.Time) {
 		if pk.p.ack != nil {
 			pk.p.ack()
 		}
+		dropped = append(dropped, pk.p.topic)
 	}
 	clear(q.parked[n:])
 	q.parked = q.parked[:n]
+	if len(dropped) > 0 {
+		// Node-RED drops these silently; a line in the log says where
+		// messages went that no node wanted.
+		_, warn := q.b.logger()
+		warn("messages no subscription wanted were acknowledged and dropped", "count", len(dropped), "topic", dropped[0])
+	}
 }
 
 func (q *inbox) run() {
