@@ -122,7 +122,11 @@ func cmdRun(args []string) int {
 			log.Error("cannot start the MQTT broker", "err", err)
 			return 1
 		}
-		defer mb.Close()
+		defer func() {
+			if err := mb.Close(); err != nil {
+				log.Warn("stopping the MQTT broker", "err", err)
+			}
+		}()
 		log.Info("MQTT broker running", "listen", strings.Join(mb.Addrs(), " "))
 	}
 

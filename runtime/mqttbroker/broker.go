@@ -118,8 +118,26 @@ func listener(id, addr string) (listeners.Listener, error) {
 // Addrs are the addresses listened on, as URLs ("tcp://127.0.0.1:1883").
 func (b *Broker) Addrs() []string { return b.addrs }
 
-// Close disconnects every client and stops listening.
-func (b *Broker) Close() error { return b.srv.Close() }
+// closeWait bounds Close. mochi-mqtt v2.7.9 (the latest release) can
+// deadlock in Close when a client connects or disconnects at that moment
+// (its Clients.GetByListener takes a read lock twice; mochi-mqtt issue
+// #488, fixes not released): the process must still be able to stop.
+var closeWait = 5 * time.Second
+
+// Close disconnects every client and stops listening. It gives up after
+// closeWait with an error rather than hang (see closeWait).
+func (b *Broker) Close() error {
+	done := make(chan error, 1)
+	go func() { done <- b.srv.Close() }()
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("mqtt broker: close did not finish in %s (a known mochi-mqtt deadlock, issue #488); its port may stay open until the process exits", closeWait)
+	}
+}
 
 // quiet passes on warnings and errors only.
 type quiet struct{ slog.Handler }
