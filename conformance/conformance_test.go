@@ -41,6 +41,11 @@ type caseOptions struct {
 	WaitMs      int
 	Ignore      []string
 	Needs       []string
+	// Unordered are output nodes fed by several branches: Sluice runs each
+	// node on its own goroutine, so how messages from different branches
+	// interleave may differ from Node-RED's single event loop (README,
+	// deliberate differences); their messages are compared as a set.
+	Unordered []string
 }
 
 type record struct {
@@ -238,7 +243,7 @@ wait:
 	}
 	normaliseMsgIDs(got)
 	normaliseMsgIDs(expected)
-	problems := compare(expected, got)
+	problems := compare(expected, got, opts.Unordered...)
 	if len(problems) > 0 {
 		problems = append(problems, "engine log:\n"+logs.tail())
 	}
@@ -268,17 +273,20 @@ func readOptions(file string) (caseOptions, error) {
 	if n, ok := o.Value("waitMs").(float64); ok && n > 0 {
 		opts.WaitMs = int(n)
 	}
-	for _, key := range []string{"ignore", "needs"} {
+	for _, key := range []string{"ignore", "needs", "unordered"} {
 		arr, _ := o.Value(key).([]any)
 		for _, x := range arr {
 			s, ok := x.(string)
 			if !ok {
 				return opts, fmt.Errorf("case.json: %s must hold strings, got %s", key, msg.Marshal(x))
 			}
-			if key == "ignore" {
+			switch key {
+			case "ignore":
 				opts.Ignore = append(opts.Ignore, s)
-			} else {
+			case "needs":
 				opts.Needs = append(opts.Needs, s)
+			default:
+				opts.Unordered = append(opts.Unordered, s)
 			}
 		}
 	}
@@ -412,9 +420,15 @@ func normaliseMsgIDs(recs []record) {
 	}
 }
 
-func compare(expected, got []record) []string {
+// compare lists the differences per output node, in arrival order except
+// for the unordered nodes.
+func compare(expected, got []record, unordered ...string) []string {
 	exp := byNode(expected)
 	act := byNode(got)
+	for _, n := range unordered {
+		sort.Strings(exp[n])
+		sort.Strings(act[n])
+	}
 	nodes := map[string]bool{}
 	for n := range exp {
 		nodes[n] = true
